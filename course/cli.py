@@ -1,0 +1,200 @@
+"""`pod-course`: a thin command line over the library's plain functions.
+
+Exit codes: 0 no error findings, 1 at least one error finding, 2 the command
+itself could not run (bad flag, unreadable path, unknown version or preset).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, TextIO
+
+if TYPE_CHECKING:  # pragma: no cover
+    from course.checker.model import Result
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+# Read one byte past the loader's 1 MiB limit so an oversized stdin is reported, not truncated.
+STDIN_LIMIT = (1 << 20) + 1
+
+
+class UsageError(Exception):
+    """The command could not run; exit status 2."""
+
+
+def _manifest_paths(arg: str) -> Iterator[tuple[str, Path | None]]:
+    """(source as shown, path) for one PATH argument; `-` is stdin (path None)."""
+    if arg == "-":
+        yield "-", None
+        return
+    p = Path(arg)
+    if p.is_dir():
+        found = sorted(
+            q for q in p.rglob("*") if q.suffix.lower() in MANIFEST_SUFFIXES and q.is_file()
+        )
+        if not found:
+            raise UsageError(f"{arg}: no *.yaml, *.yml or *.json files below this directory")
+        for q in found:
+            yield str(q), q
+        return
+    if not p.exists():
+        raise UsageError(f"{arg}: no such file or directory")
+    yield arg, p
+
+
+def run_check(
+    paths: Sequence[str],
+    *,
+    fmt: str = "text",
+    k8s_version: str | None = None,
+    pss_version: str = "latest",
+    preset: str = "default",
+    disable: Sequence[str] = (),
+    stdin: BinaryIO | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Check manifests and print a report; returns the exit status."""
+    from course.checker import engine, loader, presets, pss, schema
+    from course.checker.model import DEFAULT_K8S_VERSION, Options
+
+    out = out or sys.stdout
+    try:
+        k8s = k8s_version or DEFAULT_K8S_VERSION
+        schema.check_version(k8s)
+        pss_v = pss.check_version(pss_version)
+        options = Options(
+            k8s_version=k8s.removeprefix("v"),
+            pss_version=pss_v,
+            preset=preset,
+            disabled=frozenset(disable),
+        )
+        presets.enabled_lints(options)  # raises ValueError naming the valid presets
+        results: list[Result] = []
+        for arg in paths:
+            for source, path in _manifest_paths(arg):
+                if path is None:
+                    data = (stdin or sys.stdin.buffer).read(STDIN_LIMIT)
+                    docs = loader.load_documents(data, source)
+                else:
+                    try:
+                        docs = loader.load_file(path, source)
+                    except OSError as exc:
+                        raise UsageError(f"{source}: cannot read: {exc.strerror or exc}") from exc
+                results.extend(engine.check_document(d, options) for d in docs)
+    except (UsageError, ValueError) as exc:
+        print(f"pod-course: error: {exc}", file=sys.stderr)
+        return 2
+    if fmt == "json":
+        json.dump({"results": [r.to_dict() for r in results]}, out, indent=2)
+        out.write("\n")
+    else:
+        out.write(format_text(results))
+    return 1 if any(not r.valid for r in results) else 0
+
+
+def format_text(results: Sequence[Result]) -> str:
+    """A compiler-style report: one line per finding, its hint, then a summary per document."""
+    lines: list[str] = []
+    for r in results:
+        for f in r.findings:
+            loc = r.source
+            if f.line is not None:
+                loc += f":{f.line}:{f.column}"
+            where = f"{f.path}: " if f.path else ""
+            lines.append(f"{loc}: {f.severity}: {where}{f.message} ({f.rule})")
+            if f.hint:
+                lines.append(f"    hint: {f.hint}")
+        lines.append(summary_line(r))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def summary_line(r: Result) -> str:
+    counts = {s: sum(1 for f in r.findings if f.severity == s) for s in ("error", "warning", "info")}
+    what = f"{r.kind or '?'}/{r.name or '?'}"
+    parts = [
+        f"{counts['error']} error{'s' * (counts['error'] != 1)}",
+        f"{counts['warning']} warning{'s' * (counts['warning'] != 1)}",
+    ]
+    tail = ""
+    if r.qos_class:
+        tail += f"; QoS {r.qos_class}"
+    if r.pod_security:
+        tail += f"; PSS {r.pod_security.level} ({r.pod_security.version})"
+    verdict = "valid" if r.valid else "INVALID"
+    return f"{r.source}[{r.index}] {what}: {verdict}, {', '.join(parts)}{tail}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pod-course", description="Hands-on Kubernetes Pods course: checker and tools."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="check Pod manifests (and workload pod templates)")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="file, directory, or - for stdin")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--pss-version", default="latest", help="latest or v1.N (default: latest)")
+    check.add_argument("--k8s-version", default=None, help="Kubernetes schema version 1.N")
+    check.add_argument("--preset", default="default", help="lint preset, e.g. ch7 or all")
+    check.add_argument(
+        "--disable", action="append", default=[], metavar="RULE", help="switch a lint off (repeatable)"
+    )
+
+    rules = sub.add_parser("rules", help="list every rule with its summary")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def run_rules(fmt: str, out: TextIO | None = None) -> int:
+    from course.findings import all_rules
+
+    out = out or sys.stdout
+    rules = sorted(all_rules().values(), key=lambda r: (r.category, r.id))
+    if fmt == "json":
+        json.dump(
+            [
+                {"id": r.id, "severity": r.severity, "category": r.category, "summary": r.summary,
+                 "hint": r.hint, "docs": r.docs}
+                for r in rules
+            ],
+            out,
+            indent=2,
+        )
+        out.write("\n")
+        return 0
+    for r in rules:
+        out.write(f"{r.id:32} {r.severity:8} {r.category:10} {r.summary}\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            return run_check(
+                args.paths,
+                fmt=args.format,
+                k8s_version=args.k8s_version,
+                pss_version=args.pss_version,
+                preset=args.preset,
+                disable=args.disable,
+            )
+        if args.command == "rules":
+            return run_rules(args.format)
+    except BrokenPipeError:  # `pod-course check ... | head`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
