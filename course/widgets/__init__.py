@@ -1,0 +1,24 @@
+"""Spec editors built from stock ipywidgets, with a live YAML/findings/badges panel."""
+
+from course.widgets.editors import (
+    ContainerEditor,
+    ProbeEditor,
+    ResourcesEditor,
+    SecurityContextEditor,
+    VolumeEditor,
+)
+from course.widgets.panel import LivePanel
+from course.widgets.pod import AnswerView, PodEditor, editor_for_answer, to_yaml
+
+__all__ = [
+    "AnswerView",
+    "ContainerEditor",
+    "LivePanel",
+    "PodEditor",
+    "ProbeEditor",
+    "ResourcesEditor",
+    "SecurityContextEditor",
+    "VolumeEditor",
+    "editor_for_answer",
+    "to_yaml",
+]
