@@ -144,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--disable", action="append", default=[], metavar="RULE", help="switch a lint off (repeatable)"
     )
 
+    cluster = sub.add_parser("cluster", help="manage the course's local kind cluster")
+    cluster.add_argument("action", choices=("up", "down", "status", "load-images"))
+    cluster.add_argument("--name", default="pod-course", help="kind cluster name (default: pod-course)")
+
     rules = sub.add_parser("rules", help="list every rule with its summary")
     rules.add_argument("--format", choices=("text", "json"), default="text")
     return parser
@@ -171,6 +175,36 @@ def run_rules(fmt: str, out: TextIO | None = None) -> int:
     return 0
 
 
+def run_cluster(action: str, *, name: str = "pod-course") -> int:
+    """`pod-course cluster ACTION`: 0 on success, 1 when the cluster is not usable, 2 when a tool is missing."""
+    from course.cluster import kind
+    from course.cluster.errors import ClusterError
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    try:
+        if action == "up":
+            kind.up(name=name, say=say)
+            print(kind.status(name=name))
+            return 0
+        if action == "down":
+            print("deleted" if kind.down(name=name, say=say) else f"no kind cluster named {name!r}")
+            return 0
+        if action == "load-images":
+            loaded = kind.load_images(name=name, say=say)
+            print(f"loaded {len(loaded)} image(s)")
+            return 0
+        st = kind.status(name=name)
+        print(st)
+        return 0 if st.ok else 1
+    except ClusterError as exc:
+        print(f"pod-course: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -186,6 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if args.command == "rules":
             return run_rules(args.format)
+        if args.command == "cluster":
+            return run_cluster(args.action, name=args.name)
     except BrokenPipeError:  # `pod-course check ... | head`
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

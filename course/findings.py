@@ -87,7 +87,8 @@ def get(rule_id: str) -> Rule:
 
 def all_rules() -> dict[str, Rule]:
     """Every registered rule, after importing every module that registers rules."""
-    from course.checker import engine  # noqa: F401  (imports all rule modules)
+    from course.checker import engine  # noqa: F401  (imports all static rule modules)
+    from course.cluster import rules  # noqa: F401  (live rules; does not import kubernetes)
 
     return dict(_REGISTRY)
 

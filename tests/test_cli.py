@@ -185,3 +185,16 @@ def test_rules_command_lists_rules() -> None:
     code, out, _ = run(["rules"])
     assert code == 0
     assert "port-range" in out and "unknown-field" in out
+
+
+@pytest.mark.parametrize(("action", "codes"), [("status", {1}), ("up", {2}), ("load-images", {2})])
+def test_cluster_without_docker_or_kind_explains(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, action: str, codes: set[int]
+) -> None:
+    """Without docker and kind on PATH, does `pod-course cluster ACTION` say what to install instead of crashing?"""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    code, out, err = run(["cluster", action])
+    assert code in codes
+    text = (out + err).lower()
+    assert "kind" in text and ("install" in text or "not found" in text or "no" in text)
+    assert "traceback" not in text
