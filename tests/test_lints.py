@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import yaml
 
@@ -438,24 +436,6 @@ def test_hostile_input_never_raises(doc: object) -> None:
     list(lints.check_pod(_view(doc)))
 
 
-def test_lints_are_fast() -> None:
-    """Do all lints together take well under a millisecond for a typical Pod?"""
-    doc = yaml.safe_load(
-        _pod(
-            APP + "    ports: [{containerPort: 80}]\n    env: [{name: A, value: b}]\n"
-            "    resources: {limits: {cpu: 1, memory: 1Gi}}\n",
-            "  volumes:\n  - {name: v, emptyDir: {}}\n",
-        )
-    )
-    view = _view(doc)
-    runs = []
-    for _ in range(5):  # best of five batches, so a busy machine does not fail the test
-        start = time.perf_counter()
-        for _ in range(100):
-            list(lints.check_pod(view))
-        runs.append((time.perf_counter() - start) / 100)
-    per_pod = min(runs)
-    assert per_pod < 1e-3, per_pod
 
 
 # --- presets ---------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-import time
 
 import pytest
 import yaml
@@ -466,15 +465,6 @@ def test_pure_python_parser_agrees(text: str, monkeypatch: pytest.MonkeyPatch) -
     ]
 
 
-def test_typical_pod_is_fast() -> None:
-    """Is loading a small Pod fast enough to be on the hot path (loose bound, to catch regressions)?"""
-    text = (CORPUS / "manifests/kubernetes-website/content/en/examples/pods/simple-pod.yaml").read_text()
-    load_documents(text)
-    n = 200
-    start = time.perf_counter()
-    for _ in range(n):
-        load_documents(text)
-    assert (time.perf_counter() - start) / n < 0.005
 
 
 # --- never raises -------------------------------------------------------------------------------

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -362,21 +360,3 @@ def test_corpus_agrees_with_kubernetes_validate(shared: Path) -> None:
     assert disagree == INTENTIONAL
 
 
-@pytest.mark.slow
-def test_speed(shared: Path) -> None:
-    """Is loading a version and checking a typical corpus document fast enough for a cold CLI run?"""
-    schema._CACHE.clear()
-    t = time.perf_counter()
-    schema.load("1.36")
-    load_ms = (time.perf_counter() - t) * 1000
-    docs = [d for _, _, d in _corpus_docs(shared)]
-    times = []
-    for doc in docs:
-        t = time.perf_counter()
-        schema.check_schema(doc, {}, "1.36")
-        times.append(time.perf_counter() - t)
-    median_ms = statistics.median(times) * 1000
-    print(f"load {load_ms:.1f} ms, median check {median_ms * 1000:.0f} us over {len(docs)} docs")
-    # Generous bounds: other jobs share this machine (measured: ~6 ms and ~80 us).
-    assert load_ms < 60
-    assert median_ms < 0.3

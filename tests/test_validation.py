@@ -6,7 +6,6 @@ import copy
 import csv
 import math
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
@@ -1187,16 +1186,6 @@ def test_unreadable_version_means_newest() -> None:
     assert check(app("restartPolicy: Never"), k8s_version="latest") == []
 
 
-def test_stage_is_fast() -> None:
-    """Does validating a realistic pod take well under a millisecond?"""
-    doc = yaml.safe_load(REALISTIC)
-    check_doc(doc)
-    runs = 200
-    start = time.perf_counter()
-    for _ in range(runs):
-        check_doc(doc)
-    per_pod = (time.perf_counter() - start) / runs
-    assert per_pod < 1e-3, f"{per_pod * 1e3:.3f} ms per pod"
 
 
 # -- the real-world corpus ---------------------------------------------------------------------
