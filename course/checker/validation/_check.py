@@ -717,6 +717,21 @@ class Checker:
                         invalid(key, "must be unique; two mounts in one container cannot share a mountPath"),
                     )
                 seen_paths.add(key)
+            rro = m.get("recursiveReadOnly")
+            if isinstance(rro, str) and rro != "Disabled":
+                rro_path = self.at(*base, "recursiveReadOnly")
+                if rro not in ("Enabled", "IfPossible"):
+                    self.add("recursive-read-only", rro_path, not_supported(rro, ("Disabled", "Enabled", "IfPossible")))
+                else:
+                    if m.get("readOnly") is not True:
+                        msg = forbidden("may only be specified when readOnly is true")
+                        self.add("recursive-read-only", rro_path, msg)
+                    if m.get("mountPropagation") not in (None, "None"):
+                        self.add(
+                            "recursive-read-only",
+                            rro_path,
+                            forbidden("may only be specified when mountPropagation is None or not specified"),
+                        )
             sub, expr = m.get("subPath"), m.get("subPathExpr")
             # The server reports these at volumeMounts.subPath, without the index.
             if isinstance(sub, str) and sub:

@@ -359,6 +359,21 @@ _rule(
     ),
 )
 _rule(
+    "recursive-read-only",
+    "recursiveReadOnly is set to Enabled or IfPossible on a mount that is not readOnly.",
+    "Set `readOnly: true` on the mount as well (recursiveReadOnly only makes a read-only mount read-only all "
+    "the way down), or remove recursiveReadOnly.",
+    VOLUMES + "#read-only-mounts",
+    app(
+        "volumeMounts:\n- {name: d, mountPath: /data, readOnly: true, recursiveReadOnly: Enabled}",
+        "volumes:\n- name: d\n  emptyDir: {}",
+    ),
+    app(
+        "volumeMounts:\n- {name: d, mountPath: /data, recursiveReadOnly: Enabled}",
+        "volumes:\n- name: d\n  emptyDir: {}",
+    ),
+)
+_rule(
     "subpath-invalid",
     "A subPath/subPathExpr is absolute or climbs out with '..', or both are set.",
     "Give a relative path inside the volume, without '..' (e.g. `subPath: conf/app.ini`).",
