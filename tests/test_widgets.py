@@ -238,3 +238,9 @@ def test_finding_selection_highlights_line() -> None:
     assert "spec.containers[0].image" in ed.panel.detail.value
     assert "hint:" in ed.panel.detail.value
     assert "#fff59d" in ed.panel.yaml_view.value
+
+
+def test_showing_the_editor_saves_nothing() -> None:
+    """Does merely showing an editor leave the answer file alone until the learner changes something?"""
+    PodEditor(TWO_CONTAINERS, answer="untouched")
+    assert not answer_path("untouched").exists()

@@ -120,10 +120,16 @@ class PodEditor(w.VBox):
         if initial is None:
             initial = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "my-pod"},
                        "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}
-        if isinstance(initial, str):
-            self.load_yaml(initial)
-        else:
-            self.load(initial)
+        # Showing the editor must not overwrite an answer the learner typed elsewhere: the answer
+        # file is written only from the learner's first change on.
+        wanted, self.autosave = self.autosave, False
+        try:
+            if isinstance(initial, str):
+                self.load_yaml(initial)
+            else:
+                self.load(initial)
+        finally:
+            self.autosave = wanted
 
     # -- loading -------------------------------------------------------------------------------
     def load(self, manifest: Any) -> None:

@@ -1,0 +1,376 @@
+"""Chapter 1, Pods versus containers: graders for its four exercises.
+
+Exercise 1 is answered with the Pod editor (`course.widgets.editor_for_answer`);
+its answer cell reads the saved `first-pod.answer.yaml`.
+
+Messages say what to change; checker findings are quoted exactly as the
+learner sees them in `check_text` output, so feedback and self-checks agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graders.answers import Answer
+from graders.core import Case, Exercise, Fail, container_named, containers, errors, pod
+
+# ---------------------------------------------------------------------------
+# Shared case tests
+# ---------------------------------------------------------------------------
+
+
+def is_pod(answer: Answer) -> Any:
+    doc = pod(answer)
+    if doc.get("kind") != "Pod":
+        return Fail(f"kind is {doc.get('kind')!r}; this exercise asks for a Pod.", path="kind",
+                    hint="Set `kind: Pod`.")
+    if doc.get("apiVersion") != "v1":
+        return Fail(f"apiVersion is {doc.get('apiVersion')!r}; Pods live in the core group.",
+                    path="apiVersion", hint="Set `apiVersion: v1`.")
+    return True
+
+
+def checker_clean(answer: Answer) -> Any:
+    """No error-level finding: the same list `check_text` shows the learner."""
+    pod(answer)
+    return errors(answer)
+
+
+def named(name: str) -> Any:
+    def test(answer: Answer) -> Any:
+        meta = pod(answer).get("metadata")
+        got = meta.get("name") if isinstance(meta, dict) else None
+        if got != name:
+            return Fail(f"the Pod is named {got!r}.", path="metadata.name", hint=f"Set `name: {name}`.")
+        return True
+
+    return test
+
+
+def pinned(image: Any) -> bool:
+    """True when an image names a version: a tag other than `latest`, or a digest."""
+    if not isinstance(image, str) or not image:
+        return False
+    if "@sha256:" in image:
+        return True
+    last = image.rsplit("/", 1)[-1]
+    return ":" in last and not last.endswith(":latest")
+
+
+def _repository(image: Any) -> str:
+    """`docker.io/library/nginx:1.27@sha256:...` -> `docker.io/library/nginx`."""
+    if not isinstance(image, str):
+        return ""
+    name = image.split("@", 1)[0]
+    head, _, last = name.rpartition("/")
+    last = last.split(":", 1)[0]
+    return f"{head}/{last}" if head else last
+
+
+def _ports(c: dict[str, Any]) -> list[dict[str, Any]]:
+    ports = c.get("ports")
+    return [p for p in ports if isinstance(p, dict)] if isinstance(ports, list) else []
+
+
+def _mounts(c: dict[str, Any]) -> list[dict[str, Any]]:
+    mounts = c.get("volumeMounts")
+    return [m for m in mounts if isinstance(m, dict)] if isinstance(mounts, list) else []
+
+
+# ---------------------------------------------------------------------------
+# Exercise 1: your first Pod
+# ---------------------------------------------------------------------------
+
+
+def _hello_label(answer: Answer) -> Any:
+    meta = pod(answer).get("metadata")
+    labels = meta.get("labels") if isinstance(meta, dict) else None
+    if not isinstance(labels, dict) or labels.get("app") != "hello":
+        return Fail("the Pod has no label app=hello.", path="metadata.labels",
+                    hint="Add `labels: {app: hello}` under metadata; Services and selectors find Pods by label.")
+    return True
+
+
+def _one_web_container(answer: Answer) -> Any:
+    doc = pod(answer)
+    cs = containers(doc)
+    if len(cs) != 1:
+        return Fail(f"the Pod has {len(cs)} containers; this one needs exactly one.", path="spec.containers")
+    container_named(doc, "web")
+    return True
+
+
+def _pinned_nginx(answer: Answer) -> Any:
+    i, c = container_named(pod(answer), "web")
+    image = c.get("image")
+    if _repository(image) not in ("nginx", "library/nginx", "docker.io/library/nginx"):
+        return Fail(f"the image is {image!r}; use nginx.", path=f"spec.containers[{i}].image",
+                    hint="Use `image: nginx:1.27`.")
+    if not pinned(image):
+        return Fail(f"{image!r} does not name a version, so every node may pull a different nginx.",
+                    path=f"spec.containers[{i}].image", hint="Pin a tag such as `nginx:1.27`.")
+    return True
+
+
+def _valid_pod(answer: Answer) -> Any:
+    """A Pod the API server would accept: right kind, then no error-level finding."""
+    got = is_pod(answer)
+    return got if got is not True else checker_clean(answer)
+
+
+def _port_80(answer: Answer) -> Any:
+    doc = pod(answer)
+    i, c = container_named(doc, "web")
+    for p in _ports(c):
+        if p.get("containerPort") == 80 and p.get("protocol", "TCP") == "TCP":
+            if "hostPort" in p:
+                return Fail("the port also sets hostPort, which ties the Pod to one free port on one node.",
+                            path=f"spec.containers[{i}].ports", hint="Remove hostPort.")
+            return True
+    return Fail("the web container does not declare port 80.", path=f"spec.containers[{i}].ports",
+                hint="Add `ports: [{containerPort: 80}]` to the web container.")
+
+
+first_pod = Exercise(
+    id="ch1.first_pod",
+    title="Exercise 1 - your first Pod",
+    answer_name="FIRST_POD",
+    intro="Build the Pod in the editor above, press Save answer, then run the answer cell again.",
+    cases=[
+        # The editor always writes apiVersion and kind, and its starter has a checker error, so
+        # running the editor without changing anything earns nothing.
+        Case("one Pod manifest (apiVersion v1, kind Pod) with no checker errors", 1, _valid_pod),
+        Case("the Pod is named hello", 1, named("hello")),
+        Case("exactly one container, named web", 1, _one_web_container),
+        Case("it carries the label app=hello", 1, _hello_label, hidden=True),
+        Case("the web container runs nginx with a pinned version", 1, _pinned_nginx, hidden=True),
+        Case("the web container declares containerPort 80", 1, _port_80, hidden=True),
+    ],
+)
+
+# ---------------------------------------------------------------------------
+# Exercise 2: from `docker run` to a Pod
+# ---------------------------------------------------------------------------
+
+API_IMAGE = "ghcr.io/example/orders-api:2.1.0"
+
+
+def _api_container(answer: Answer) -> Any:
+    doc = pod(answer)
+    i, c = container_named(doc, "api")
+    if c.get("image") != API_IMAGE:
+        return Fail(f"the image is {c.get('image')!r}.", path=f"spec.containers[{i}].image",
+                    hint=f"Use exactly the image from the docker command: `{API_IMAGE}`.")
+    return True
+
+
+def _api_env(answer: Answer) -> Any:
+    doc = pod(answer)
+    i, c = container_named(doc, "api")
+    env = c.get("env")
+    entries = [e for e in env if isinstance(e, dict)] if isinstance(env, list) else []
+    for e in entries:
+        if e.get("name") == "MODE":
+            if e.get("value") != "production":
+                return Fail(f"MODE is {e.get('value')!r}.", path=f"spec.containers[{i}].env",
+                            hint="`-e MODE=production` becomes `env: [{name: MODE, value: production}]`; "
+                            "env values are strings.")
+            return True
+    return Fail("the container has no MODE variable.", path=f"spec.containers[{i}].env",
+                hint="`-e MODE=production` becomes `env: [{name: MODE, value: production}]`.")
+
+
+def _api_port(answer: Answer) -> Any:
+    doc = pod(answer)
+    i, c = container_named(doc, "api")
+    ports = _ports(c)
+    if any(p.get("containerPort") == 8080 for p in ports) and not any(
+        p.get("containerPort") == 5000 for p in ports
+    ):
+        return Fail("containerPort is 8080, but 8080 was the port on the Docker host; the app listens on 5000.",
+                    path=f"spec.containers[{i}].ports",
+                    hint="In `-p 8080:5000` the right-hand number is the container's port: use containerPort 5000.")
+    if not any(p.get("containerPort") == 5000 for p in ports):
+        return Fail("the api container does not declare port 5000.", path=f"spec.containers[{i}].ports",
+                    hint="Add `ports: [{containerPort: 5000}]`.")
+    return True
+
+
+def _no_host_port(answer: Answer) -> Any:
+    doc = pod(answer)
+    for i, c in enumerate(containers(doc)):
+        for j, p in enumerate(_ports(c)):
+            if "hostPort" in p:
+                return Fail("hostPort re-creates Docker's `-p` on whichever node runs the Pod.",
+                            path=f"spec.containers[{i}].ports[{j}].hostPort",
+                            hint="Remove hostPort; reach the Pod through a Service or `kubectl port-forward`.")
+    return True
+
+
+docker_run = Exercise(
+    id="ch1.docker_run",
+    title="Exercise 2 - from docker run to a Pod",
+    answer_name="API_POD",
+    cases=[
+        Case("it is one Pod manifest (apiVersion v1, kind Pod)", 1, is_pod),
+        Case("a container named api runs the same image", 1, _api_container),
+        Case("the MODE environment variable is set to production", 1, _api_env, hidden=True),
+        Case("the container port is the app's port, 5000", 1, _api_port, hidden=True),
+        Case("no hostPort: publishing is a Service's job", 1, _no_host_port, hidden=True),
+    ],
+)
+
+# ---------------------------------------------------------------------------
+# Exercise 3: a web server and its log shipper
+# ---------------------------------------------------------------------------
+
+
+def _two_named(answer: Answer) -> Any:
+    doc = pod(answer)
+    names = sorted(str(c.get("name")) for c in containers(doc))
+    if names != ["log-shipper", "web"]:
+        return Fail(f"the containers are {names}; the Pod needs exactly `web` and `log-shipper`.",
+                    path="spec.containers")
+    return True
+
+
+def _logs_volume(answer: Answer) -> Any:
+    spec = pod(answer).get("spec")
+    vols = spec.get("volumes") if isinstance(spec, dict) else None
+    entries = [v for v in vols if isinstance(v, dict)] if isinstance(vols, list) else []
+    for j, v in enumerate(entries):
+        if v.get("name") == "logs":
+            if "emptyDir" not in v:
+                kind = next((k for k in v if k != "name"), "nothing")
+                return Fail(f"volume logs uses {kind}; scratch space shared by a Pod's containers is emptyDir.",
+                            path=f"spec.volumes[{j}]", hint="Use `emptyDir: {}`.")
+            return True
+    return Fail("there is no volume named logs.", path="spec.volumes",
+                hint="Add `volumes: [{name: logs, emptyDir: {}}]` to the Pod spec.")
+
+
+def _mount_of(answer: Answer, container: str) -> tuple[int, dict[str, Any]]:
+    doc = pod(answer)
+    i, c = container_named(doc, container)
+    for m in _mounts(c):
+        if m.get("name") == "logs":
+            return i, m
+    raise Fail(f"the {container} container does not mount the logs volume.",
+               path=f"spec.containers[{i}].volumeMounts",
+               hint="Add a volumeMounts entry with `name: logs` and a mountPath.")
+
+
+def _web_mount(answer: Answer) -> Any:
+    i, m = _mount_of(answer, "web")
+    if m.get("mountPath") != "/var/log/nginx":
+        return Fail(f"web mounts logs at {m.get('mountPath')!r}, but nginx writes its logs to /var/log/nginx.",
+                    path=f"spec.containers[{i}].volumeMounts", hint="Use `mountPath: /var/log/nginx`.")
+    if m.get("readOnly") is True:
+        return Fail("web mounts logs read-only, so nginx cannot write its log files.",
+                    path=f"spec.containers[{i}].volumeMounts", hint="Remove `readOnly: true` from the web mount.")
+    return True
+
+
+def _shipper_read_only(answer: Answer) -> Any:
+    i, m = _mount_of(answer, "log-shipper")
+    if m.get("readOnly") is not True:
+        return Fail("the log shipper can write to the logs it only needs to read.",
+                    path=f"spec.containers[{i}].volumeMounts", hint="Add `readOnly: true` to its mount.")
+    return True
+
+
+def _no_port_clash(answer: Answer) -> Any:
+    doc = pod(answer)
+    seen: dict[tuple[Any, Any], int] = {}
+    for i, c in enumerate(containers(doc)):
+        for p in _ports(c):
+            key = (p.get("containerPort"), p.get("protocol", "TCP"))
+            if key in seen and seen[key] != i:
+                return Fail(f"two containers declare port {key[0]}; containers in a Pod share one network "
+                            "namespace, so only one of them can listen on it.",
+                            path=f"spec.containers[{i}].ports",
+                            hint="The log shipper needs no port: remove it.")
+            seen[key] = i
+    return errors(answer)
+
+
+web_with_logs = Exercise(
+    id="ch1.web_with_logs",
+    title="Exercise 3 - a web server and its log shipper",
+    answer_name="WEB_WITH_LOGS",
+    cases=[
+        Case("it is one Pod manifest (apiVersion v1, kind Pod)", 1, is_pod),
+        Case("exactly two containers: web and log-shipper", 1, _two_named),
+        Case("an emptyDir volume named logs", 1, _logs_volume),
+        Case("web writes to logs at /var/log/nginx", 1, _web_mount, hidden=True),
+        Case("log-shipper mounts logs read-only", 1, _shipper_read_only, hidden=True),
+        Case("no port clash and no checker errors", 1, _no_port_clash, hidden=True),
+    ],
+)
+
+# ---------------------------------------------------------------------------
+# Exercise 4: what belongs in one Pod?
+# ---------------------------------------------------------------------------
+
+# letter -> (right answer, why), shown to the learner only for the ones they got wrong.
+PAIRINGS: dict[str, tuple[str, str]] = {
+    "A": ("same", "the shipper reads files nginx writes; they share a volume and live and die together."),
+    "B": ("separate", "a database has its own lifecycle, storage and scaling; restarting or scaling the web "
+                      "tier must not restart the database. Connect them through a Service."),
+    "C": ("same", "a proxy that terminates TLS for one app talks to it over localhost and must run beside "
+                  "every replica: a classic sidecar."),
+    "D": ("separate", "they scale independently (and are released by different teams); one Pod would force "
+                      "one replica count on both."),
+    "E": ("same", "a one-off step that must finish before the app starts is an init container in the "
+                  "app's Pod."),
+    "F": ("separate", "more replicas of the same server are more Pods (a Deployment's replicas), never more "
+                      "containers in one Pod: they would clash on port 80 and fail together."),
+}
+
+_SAME = {"same", "same pod", "one pod", "together", "yes", "true", "y"}
+_SEPARATE = {"separate", "separate pods", "different pods", "apart", "no", "false", "n"}
+
+
+def _verdict(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "same" if value else "separate"
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v in _SAME:
+            return "same"
+        if v in _SEPARATE:
+            return "separate"
+    return None
+
+
+def _judge(letter: str) -> Any:
+    want, why = PAIRINGS[letter]
+
+    def test(answer: Answer) -> Any:
+        data = answer.data
+        if not isinstance(data, dict):
+            raise Fail('write a dict such as {"A": "same", "B": "separate", ...}.')
+        table = {str(k).strip().upper(): v for k, v in data.items()}
+        if letter not in table:
+            return Fail(f"pair {letter} has no answer.", hint=f'Add "{letter}": "same" or "separate".')
+        got = _verdict(table[letter])
+        if got is None:
+            return Fail(f"pair {letter}: {table[letter]!r} is neither \"same\" nor \"separate\".")
+        if got != want:
+            return Fail(f"pair {letter} belongs in {'one Pod' if want == 'same' else 'separate Pods'}: {why}")
+        return True
+
+    return test
+
+
+same_pod = Exercise(
+    id="ch1.same_pod",
+    title="Exercise 4 - what belongs in one Pod?",
+    answer_name="SAME_POD",
+    cases=[
+        Case(f"pair {letter}", 1, _judge(letter), hidden=letter not in ("A", "B"))
+        for letter in PAIRINGS
+    ],
+)
+
+EXERCISES = (first_pod, docker_run, web_with_logs, same_pod)

@@ -1,0 +1,264 @@
+"""A tiny grading framework: exercises made of cases with points and messages.
+
+An autograder test cell is one line, `ch1.first_pod(FIRST_POD)`, whose value is
+the score: nbgrader reads a number in a grade cell's result as partial credit.
+The same call is the learner's self-check; `hidden=True` (only in the hidden
+part of the cell) adds the cases that count at grading time.
+
+The report goes to stdout, never stderr (nbgrader zeroes a cell that writes to
+stderr), and no exception ever leaves `Exercise.__call__`: a bug in a case or a
+strange answer costs that case its points, not the whole cell.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from graders.answers import Answer, load_answer, to_payload
+
+# The mimetype that carries the answer, as data, from the learner's kernel to
+# the trusted re-grader (graders.nbgrader_ext).
+PAYLOAD_MIME = "application/vnd.pod-course.answer+json"
+
+
+class Fail(Exception):
+    """Raised (or returned) by a case test to fail with a specific message."""
+
+    def __init__(self, message: str, *, path: str = "", hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.hint = hint
+
+
+# What a case test may return: True/None pass; False fails with the case's own
+# message; a string or `Fail` fails with that text; findings fail when non-empty.
+CaseReturn = bool | None | str | Fail | Iterable[Any]
+CaseTest = Callable[[Answer], CaseReturn]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One check inside an exercise.
+
+    `failure` is what the learner reads when the case fails and the test gave no
+    more specific message; write it as what to change, not what went wrong.
+    """
+
+    name: str
+    points: float
+    test: CaseTest
+    failure: str = ""
+    hidden: bool = False
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    passed: bool
+    awarded: float
+    messages: list[str] = field(default_factory=list)
+
+
+def finding_text(finding: Any) -> str:
+    """A checker finding as the learner sees it everywhere: path, message, rule id, then the hint."""
+    where = f"{finding.path}: " if getattr(finding, "path", "") else ""
+    text = f"{where}{finding.message} ({finding.rule})"
+    hint = getattr(finding, "hint", "")
+    return f"{text}\n    -> {hint}" if hint else text
+
+
+def _outcome(case: Case, answer: Answer) -> tuple[bool, list[str]]:
+    default = case.failure or f"not yet: {case.name}"
+    try:
+        got = case.test(answer)
+    except Fail as exc:
+        got = exc
+    except Exception as exc:
+        return False, [f"this check could not run on your answer ({type(exc).__name__}: {exc}); {default}"]
+    if got is None or got is True:
+        return True, []
+    if got is False:
+        return False, [default]
+    if isinstance(got, str):
+        return False, [got]
+    if isinstance(got, Fail):
+        where = f"{got.path}: " if got.path else ""
+        text = f"{where}{got.message}"
+        return False, [f"{text}\n    -> {got.hint}" if got.hint else text]
+    items = list(got)
+    if not items:
+        return True, []
+    return False, [finding_text(f) if hasattr(f, "rule") else str(f) for f in items]
+
+
+class Score(float):
+    """The points a grade cell awards; displays as a bare number for nbgrader.
+
+    Its rich display also carries the answer as data so the trusted re-grader
+    can grade it again outside the learner's kernel.
+    """
+
+    exercise: str = ""
+    payload: Any = None
+    max_points: float = 0.0
+    results: tuple[CaseResult, ...] = ()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {
+            "text/plain": repr(float(self)),
+            PAYLOAD_MIME: {"exercise": self.exercise, "answer": self.payload},
+        }
+
+
+def _fmt(points: float) -> str:
+    return f"{points:g}"
+
+
+@dataclass
+class Exercise:
+    """A graded exercise: an id (`ch1.first_pod`), a title, the answer variable and its cases."""
+
+    id: str
+    title: str
+    answer_name: str
+    cases: Sequence[Case]
+    # Shown under the problem when the whole answer could not be read (empty, not YAML):
+    # where the answer comes from, e.g. "Build it in the editor and press Save answer."
+    intro: str = ""
+
+    @property
+    def max_points(self) -> float:
+        return sum(c.points for c in self.cases)
+
+    @property
+    def visible_points(self) -> float:
+        return sum(c.points for c in self.cases if not c.hidden)
+
+    def grade(self, value: Any, *, hidden: bool = False) -> tuple[float, list[CaseResult], Any]:
+        """Score an answer without printing: (points, per-case results, payload)."""
+        payload = to_payload(value)
+        answer = load_answer(payload, name=self.answer_name)
+        results: list[CaseResult] = []
+        for case in self.cases:
+            if case.hidden and not hidden:
+                continue
+            if not answer.ok:
+                results.append(CaseResult(case, False, 0.0, [answer.problem or "no answer"]))
+                continue
+            passed, messages = _outcome(case, answer)
+            results.append(CaseResult(case, passed, case.points if passed else 0.0, messages))
+        return sum(r.awarded for r in results), results, payload
+
+    def __call__(self, value: Any = None, *, hidden: bool = False) -> Score:
+        """Grade, print the report to stdout, and return the points as a `Score`."""
+        try:
+            points, results, payload = self.grade(value, hidden=hidden)
+        except Exception as exc:
+            print(f"{self.title}: the grader failed ({type(exc).__name__}: {exc}); 0 points.")
+            return self._score(0.0, (), None)
+        print(self.report(results, hidden=hidden))
+        if not hidden and os.environ.get("NBGRADER_EXECUTION") == "validate" and self.visible_points:
+            # nbgrader's Validate compares the value with the cell's full points, but a
+            # learner can only run the visible cases: passing them all must validate.
+            points = points / self.visible_points * self.max_points
+        return self._score(points, tuple(results), payload)
+
+    def _score(self, points: float, results: tuple[CaseResult, ...], payload: Any) -> Score:
+        score = Score(round(points, 4))
+        score.exercise = self.id
+        score.payload = payload
+        score.max_points = self.max_points
+        score.results = results
+        return score
+
+    def report(self, results: Sequence[CaseResult], *, hidden: bool) -> str:
+        """The learner-facing text: every case, and for failures the path and what to change."""
+        got = sum(r.awarded for r in results)
+        possible = sum(r.case.points for r in results)
+        lines = [f"{self.title}: {_fmt(got)}/{_fmt(possible)} points"]
+        shared_problem = bool(results) and all(not r.passed for r in results) and len(
+            {tuple(r.messages) for r in results}
+        ) == 1 and results[0].messages and results[0].messages[0].startswith(self.answer_name)
+        if shared_problem:
+            lines.append(f"  {results[0].messages[0]}")
+            if self.intro:
+                lines.append(f"  {self.intro}")
+            return "\n".join(lines)
+        for r in results:
+            mark = "PASS" if r.passed else "FAIL"
+            lines.append(f"  [{mark}] {r.case.name} ({_fmt(r.awarded)}/{_fmt(r.case.points)})")
+            for m in r.messages:
+                lines.extend("        " + part for part in m.splitlines())
+        if not hidden:
+            n = sum(1 for c in self.cases if c.hidden)
+            if n:
+                pts = _fmt(sum(c.points for c in self.cases if c.hidden))
+                lines.append(f"  ... and {n} more check(s) worth {pts} point(s) run when your notebook is graded.")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<li>{html.escape(c.name)} ({_fmt(c.points)} pt{'s' if c.points != 1 else ''})</li>"
+            for c in self.cases
+            if not c.hidden
+        )
+        return f"<b>{html.escape(self.title)}</b> checks:<ul>{rows}</ul>"
+
+
+def run(cases: Sequence[Case], answer: Any, *, title: str = "Exercise", name: str = "answer",
+        hidden: bool = False) -> Score:
+    """Grade ad-hoc cases without declaring an `Exercise` (handy in tests and demos)."""
+    return Exercise(id=f"adhoc.{name}", title=title, answer_name=name, cases=list(cases))(answer, hidden=hidden)
+
+
+# ---------------------------------------------------------------------------
+# Helpers for writing case tests over Pod manifests.
+# ---------------------------------------------------------------------------
+
+
+def pod(answer: Answer) -> dict[str, Any]:
+    """The single Pod document of an answer, or `Fail` with what to change."""
+    docs = answer.documents
+    if len(docs) != 1:
+        raise Fail(f"{answer.name} holds {len(docs)} YAML documents; write exactly one Pod manifest.")
+    doc = docs[0]
+    if not isinstance(doc, dict):
+        raise Fail(f"{answer.name} is YAML but not a mapping; a manifest starts with `apiVersion:` and `kind:`.")
+    return doc
+
+
+def errors(answer: Answer, *, rules: Iterable[str] | None = None) -> list[Any]:
+    """Checker findings of severity error (optionally only some rules) for the first document."""
+    result = answer.result
+    if result is None:
+        return []
+    wanted = set(rules) if rules is not None else None
+    return [f for f in result.findings if f.severity == "error" and (wanted is None or f.rule in wanted)]
+
+
+def findings(answer: Answer, *rules: str, path_prefix: str = "") -> list[Any]:
+    """Checker findings of the given rules (any severity) whose path starts with `path_prefix`."""
+    result = answer.result
+    if result is None:
+        return []
+    return [f for f in result.findings if (not rules or f.rule in rules) and f.path.startswith(path_prefix)]
+
+
+def containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = doc.get("spec")
+    items = spec.get("containers") if isinstance(spec, dict) else None
+    return [c for c in items if isinstance(c, dict)] if isinstance(items, list) else []
+
+
+def container_named(doc: dict[str, Any], name: str) -> tuple[int, dict[str, Any]]:
+    for i, c in enumerate(containers(doc)):
+        if c.get("name") == name:
+            return i, c
+    names = ", ".join(repr(c.get("name")) for c in containers(doc)) or "none"
+    raise Fail(f"there is no container named {name!r} (containers: {names}).", path="spec.containers",
+               hint=f"Add a container with `name: {name}`.")

@@ -1,0 +1,71 @@
+"""nbgrader configuration for pod-course.
+
+One source of truth: `solutions/<assignment>/*.ipynb` hold the answers and
+hidden tests; `notebooks/<assignment>/` is the student release generated from
+them (`make notebooks`). Everything nbgrader writes at run time (gradebook,
+exchange, submitted/autograded/feedback) stays under the git-ignored
+`.nbgrader/` directory, so a checkout is never dirtied by grading.
+"""
+
+import sys
+from pathlib import Path
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
+from graders.nbgrader_ext import AUTOGRADE_PREPROCESSORS, STDERR_NOISE
+
+ROOT = Path(__file__).resolve().parent
+STATE = ROOT / ".nbgrader"
+STATE.mkdir(exist_ok=True)
+
+c = get_config()  # noqa: F821 - injected by traitlets when the file is loaded
+
+c.CourseDirectory.course_id = "pod-course"
+c.CourseDirectory.root = str(ROOT)
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+c.CourseDirectory.submitted_directory = ".nbgrader/submitted"
+c.CourseDirectory.autograded_directory = ".nbgrader/autograded"
+c.CourseDirectory.feedback_directory = ".nbgrader/feedback"
+c.CourseDirectory.solution_directory = ".nbgrader/source_with_solutions"
+c.CourseDirectory.db_url = f"sqlite:///{STATE / 'gradebook.db'}"
+c.Exchange.root = str(STATE / "exchange")
+# Never copy notebook checkpoints or caches into a release.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
+
+# Answers are YAML strings and dicts: the released placeholder must leave them
+# empty (graded "not answered yet"), not inject Python into the YAML.
+c.ClearSolutions.code_stub = {"python": "# YOUR ANSWER HERE"}
+
+# A cell that hangs is a wrong answer, not a stuck grading run.
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+
+# nbgrader zeroes a test cell that writes anything to stderr; strip the harmless
+# noise (deprecation/user warnings from libraries, ipykernel chatter) first.
+c.IgnorePattern.pattern = STDERR_NOISE
+c.IgnorePattern.enabled = True
+
+# Pod-editor answers (`<name>.answer.yaml`) travel with each submission. One left in
+# solutions/ (an instructor ran the editor there) would otherwise be copied over every
+# student's own answer at autograde time; `make notebooks` and `make demo` leave them out,
+# and tests/test_nbgrader_pipeline.py fails while one exists.
+_stray = sorted(STATE.parent.glob("solutions/*/*.answer.yaml"))
+if _stray:
+    sys.stderr.write("pod-course: delete editor answer files from solutions/: "
+                     + ", ".join(str(p.relative_to(ROOT)) for p in _stray) + "\n")
+    c.Autograde.exclude_overwriting = {
+        a: [p.name for p in _stray if p.parent.name == a] for a in {p.parent.name for p in _stray}
+    }
+
+# Grade cells are re-graded outside the learner's kernel (see graders.nbgrader_ext),
+# so nothing a submission redefines in its own cells can change its score.
+c.Autograde.autograde_preprocessors = AUTOGRADE_PREPROCESSORS
+
+# Feedback shows results and messages, never the hidden test code.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+c.ClearHiddenTests.enforce_metadata = False
+
+# Validate (the learner's button) runs the same visible tests the learner sees.
+c.Validator.validate_all = False
