@@ -187,7 +187,7 @@ def test_log_answer_from_pod_editor_round_trips(tmp_path: Any, monkeypatch: pyte
     from course.widgets import PodEditor
 
     monkeypatch.chdir(tmp_path)
-    PodEditor(LOG_POD, answer=ch4.LOG_ANSWER)
+    PodEditor(LOG_POD, answer=ch4.LOG_ANSWER).save()  # the learner presses "Save answer"
     saved = load_answer_text(ch4.LOG_ANSWER)
     assert "restartPolicy: Always" in saved
     assert score(ch4.log_collection, saved)[0] == 6
