@@ -44,10 +44,10 @@ STDERR_NOISE = r"(?:\w*Warning\b|warnings\.warn|Matplotlib is building the font 
 
 
 def chapter_modules() -> dict[str, Any]:
-    """Import every `graders.chN` module now, before any submission runs."""
+    """Import every `graders.chN` module (and `graders.live`) now, before any submission runs."""
     mods: dict[str, Any] = {}
     for info in pkgutil.iter_modules(graders.__path__):
-        if info.name.startswith("ch") and info.name[2:].isdigit():
+        if (info.name.startswith("ch") and info.name[2:].isdigit()) or info.name == "live":
             mods[info.name] = importlib.import_module(f"graders.{info.name}")
     # The checker too, so a submission rewriting files on disk changes nothing; if it
     # fails here, grading still works and imports it lazily later.

@@ -11,9 +11,11 @@ folder exists.
 from __future__ import annotations
 
 import html
+import os
 import re
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +30,15 @@ pytestmark = pytest.mark.slow
 ASSIGNMENTS = pipeline.assignments()
 SOLUTION_NOTEBOOKS = [nb for a in ASSIGNMENTS for nb in pipeline.notebooks_of(pipeline.ROOT / "solutions" / a)]
 SCENARIOS = [(a, s) for a in ASSIGNMENTS for s in pipeline.scenarios(a)]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_cluster() -> Iterator[None]:
+    """Live cells take their no-cluster path (auto: skip notice) even where a cluster is up; tests/kind runs them."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PODCOURSE_LIVE", "auto")
+        mp.setenv("KUBECONFIG", os.devnull)
+        yield
 
 
 @dataclass
