@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from graders.answers import Answer
-from graders.core import Case, Exercise, Fail, container_named, containers, errors, pod
+from graders.core import Case, Exercise, Fail, container_named, containers, errors, pod, table_row, words
 
 # ---------------------------------------------------------------------------
 # Shared case tests
@@ -327,40 +327,16 @@ PAIRINGS: dict[str, tuple[str, str]] = {
                       "containers in one Pod: they would clash on port 80 and fail together."),
 }
 
-_SAME = {"same", "same pod", "one pod", "together", "yes", "true", "y"}
-_SEPARATE = {"separate", "separate pods", "different pods", "apart", "no", "false", "n"}
-
-
-def _verdict(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return "same" if value else "separate"
-    if isinstance(value, str):
-        v = value.strip().lower()
-        if v in _SAME:
-            return "same"
-        if v in _SEPARATE:
-            return "separate"
-    return None
+_verdict = words({"same": {"same", "same pod", "one pod", "together", "yes", "true", "y"},
+                  "separate": {"separate", "separate pods", "different pods", "apart", "no", "false", "n"}},
+                 on_bool=("same", "separate"))
 
 
 def _judge(letter: str) -> Any:
     want, why = PAIRINGS[letter]
-
-    def test(answer: Answer) -> Any:
-        data = answer.data
-        if not isinstance(data, dict):
-            raise Fail('write a dict such as {"A": "same", "B": "separate", ...}.')
-        table = {str(k).strip().upper(): v for k, v in data.items()}
-        if letter not in table:
-            return Fail(f"pair {letter} has no answer.", hint=f'Add "{letter}": "same" or "separate".')
-        got = _verdict(table[letter])
-        if got is None:
-            return Fail(f"pair {letter}: {table[letter]!r} is neither \"same\" nor \"separate\".")
-        if got != want:
-            return Fail(f"pair {letter} belongs in {'one Pod' if want == 'same' else 'separate Pods'}: {why}")
-        return True
-
-    return test
+    return table_row(letter, want, why, read=_verdict, noun="pair", choices='"same" or "separate"',
+                     unreadable='is neither "same" nor "separate"', example='{"A": "same", "B": "separate", ...}',
+                     wrong="{label} belongs in " + ("one Pod" if want == "same" else "separate Pods"))
 
 
 same_pod = Exercise(

@@ -14,7 +14,7 @@ from typing import Any
 from graders.answers import Answer
 from graders.ch1 import checker_clean, is_pod, named, pinned
 from graders.ch2lab import LAB_KINDS, ROLES
-from graders.core import Case, Exercise, Fail, container_named, containers, findings, pod
+from graders.core import Case, Exercise, Fail, container_named, containers, findings, pod, table_row, truth, words
 
 # ---------------------------------------------------------------------------
 # Exercise 1: which namespaces do a Pod's containers share?
@@ -52,39 +52,16 @@ _ALIASES = {
 }
 
 
-def _category(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return ALWAYS if value else NEVER
-    if isinstance(value, str):
-        v = " ".join(value.strip().lower().replace("`", "").split())
-        for cat, names in _ALIASES.items():
-            if v in names:
-                return cat
-    return None
-
-
-def _table(answer: Answer, example: str) -> dict[str, Any]:
-    data = answer.data
-    if not isinstance(data, dict):
-        raise Fail(f"{answer.name} must be a dict such as {example}.")
-    return {str(k).strip().lower(): v for k, v in data.items()}
+_category = words(_ALIASES, on_bool=(ALWAYS, NEVER),
+                  clean=lambda v: " ".join(v.strip().lower().replace("`", "").split()))
 
 
 def _share_case(kind: str) -> Callable[[Answer], Any]:
     want, why = POD_SHARING[kind]
-
-    def test(answer: Answer) -> Any:
-        table = _table(answer, '{"net": "always", "pid": "shareProcessNamespace", "mnt": "never", ...}')
-        if kind not in table:
-            return Fail(f"{kind} has no answer.", hint=f'Add "{kind}": "always", "shareProcessNamespace" or "never".')
-        got = _category(table[kind])
-        if got is None:
-            return Fail(f"{kind}: {table[kind]!r} is not one of \"always\", \"shareProcessNamespace\", \"never\".")
-        if got != want:
-            return Fail(f"{kind} is {want!r}, not {got!r}: {why}")
-        return True
-
-    return test
+    return table_row(kind, want, why, read=_category, choices='"always", "shareProcessNamespace" or "never"',
+                     unreadable='is not one of "always", "shareProcessNamespace", "never"',
+                     example='{"net": "always", "pid": "shareProcessNamespace", "mnt": "never", ...}', named=True,
+                     upper_keys=False)
 
 
 pod_namespaces = Exercise(
@@ -224,36 +201,11 @@ PAUSE_STATEMENTS: dict[str, tuple[bool, str]] = {
 }
 
 
-def _truth(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        v = value.strip().lower()
-        if v in ("true", "t", "yes", "y", "correct"):
-            return True
-        if v in ("false", "f", "no", "n", "wrong", "myth"):
-            return False
-    return None
-
-
 def _statement(letter: str) -> Callable[[Answer], Any]:
     want, why = PAUSE_STATEMENTS[letter]
-
-    def test(answer: Answer) -> Any:
-        data = answer.data
-        if not isinstance(data, dict):
-            raise Fail('write a dict such as {"A": False, "B": True, ...}.')
-        table = {str(k).strip().upper(): v for k, v in data.items()}
-        if letter not in table:
-            return Fail(f"statement {letter} has no answer.", hint=f'Add "{letter}": True or False.')
-        got = _truth(table[letter])
-        if got is None:
-            return Fail(f"statement {letter}: {table[letter]!r} is neither True nor False.")
-        if got != want:
-            return Fail(f"statement {letter} is {'true' if want else 'false'}: {why}")
-        return True
-
-    return test
+    return table_row(letter, want, why, read=truth(also_false=("myth",)), noun="statement", choices="True or False",
+                     unreadable="is neither True nor False", example='{"A": False, "B": True, ...}',
+                     wrong="{label} is " + ("true" if want else "false"))
 
 
 pause_myths = Exercise(
@@ -280,16 +232,9 @@ LAB_COLUMNS = ("app vs sidecar", "app vs sidecar with shareProcessNamespace", "a
 _LINK = re.compile(r"^(?P<kind>[a-z_]+):\[(?P<inode>\d+)\]$")
 
 
-def _same_word(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return "same" if value else "different"
-    if isinstance(value, str):
-        v = value.strip().lower()
-        if v in ("same", "shared", "equal", "yes", "true"):
-            return "same"
-        if v in ("different", "differ", "separate", "own", "no", "false"):
-            return "different"
-    return None
+_same_word = words({"same": {"same", "shared", "equal", "yes", "true"},
+                    "different": {"different", "differ", "separate", "own", "no", "false"}},
+                   on_bool=("same", "different"))
 
 
 def _lab(answer: Answer) -> dict[str, Any]:

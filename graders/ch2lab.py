@@ -61,7 +61,7 @@ def recording() -> dict[str, Any]:
 
 
 def support() -> tuple[bool, str]:
-    """(can this machine run live pod sandboxes?, why or why not), never raising."""
+    """(can this machine run live pod sandboxes?, why or why not), never raising: no sandbox means replay."""
     try:
         from course.sandbox import sandbox_support
 
@@ -176,7 +176,8 @@ def run_lab(observe: Callable[..., Any], share_pid: bool = False, *, timeout: fl
 # ---------------------------------------------------------------------------
 
 
-def _json_line(text: str) -> dict[str, Any]:
+def last_json_object(text: str) -> dict[str, Any]:
+    """The last JSON object a probe printed (probes end with their result), or {} when none did."""
     for line in reversed((text or "").splitlines()):
         with contextlib.suppress(ValueError):
             value = json.loads(line)
@@ -192,7 +193,7 @@ def _pid_view_live(share_pid: bool) -> dict[str, Any]:
     with PodSandbox(share_pid=share_pid, hostname="pid-pod", timeout=5.0) as pod:
         app = pod.run("app", [sys.executable, "-c", SLEEP, "20", marker])
         done = pod.exec("sidecar", [sys.executable, "-c", PS_AND_KILL, marker], timeout=5.0)
-        seen = _json_line(done.stdout)
+        seen = last_json_object(done.stdout)
         with contextlib.suppress(Exception):  # still running is an answer, not an error
             app.wait(2.0 if seen.get("signalled") else 0.2)
         app_exit = app.poll()

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from graders.answers import Answer
 from graders.ch1 import checker_clean, is_pod, named
-from graders.core import Case, Exercise, Fail, container_named, containers, findings, pod
+from graders.core import Case, Exercise, Fail, container_named, containers, findings, pod, table_row, truth
 
 CLASH_RULE = "container-port-clash"
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
@@ -337,36 +337,11 @@ PORT_STATEMENTS: dict[str, tuple[bool, str]] = {
 }
 
 
-def _truth(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        v = value.strip().lower()
-        if v in ("true", "t", "yes", "y", "correct"):
-            return True
-        if v in ("false", "f", "no", "n", "wrong"):
-            return False
-    return None
-
-
 def _statement(letter: str) -> Callable[[Answer], Any]:
     want, why = PORT_STATEMENTS[letter]
-
-    def test(answer: Answer) -> Any:
-        data = answer.data
-        if not isinstance(data, dict):
-            raise Fail(f'{answer.name} must be a dict such as {{"A": True, "B": False, ...}}.')
-        table = {str(k).strip().upper(): v for k, v in data.items()}
-        if letter not in table:
-            return Fail(f"statement {letter} has no answer.", hint=f'Add "{letter}": True or False.')
-        got = _truth(table[letter])
-        if got is None:
-            return Fail(f"statement {letter}: {table[letter]!r} is neither True nor False.")
-        if got != want:
-            return Fail(f"statement {letter} is {'true' if want else 'false'}: {why}")
-        return True
-
-    return test
+    return table_row(letter, want, why, read=truth(), noun="statement", choices="True or False",
+                     unreadable="is neither True nor False", example='{"A": True, "B": False, ...}', named=True,
+                     wrong="{label} is " + ("true" if want else "false"))
 
 
 port_facts = Exercise(

@@ -13,13 +13,14 @@ what the grader reads. Every wait is bounded and every pod is torn down.
 from __future__ import annotations
 
 import contextlib
-import json
 import socket
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from graders.ch2lab import last_json_object, support
 
 PY = sys.executable
 MAX_PODS = 4
@@ -79,15 +80,6 @@ print(json.dumps(res))
 
 class LabError(Exception):
     """A mistake in how the experiment used the lab; the message says what to change."""
-
-
-def _last_json(text: str) -> dict[str, Any]:
-    for line in reversed((text or "").splitlines()):
-        with contextlib.suppress(ValueError):
-            value = json.loads(line)
-            if isinstance(value, dict):
-                return value
-    return {}
 
 
 def _port(port: Any) -> int:
@@ -249,11 +241,11 @@ class LiveBackend:
         c = self._start(pod, container, argv)
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
-            out = _last_json(c.logs()[0])
+            out = last_json_object(c.logs()[0])
             if out:
                 return str(out.get("result"))
             if c.poll() is not None:
-                out = _last_json(c.logs()[0])
+                out = last_json_object(c.logs()[0])
                 return str(out.get("result", f"exited with status {c.poll()}"))
             time.sleep(0.01)
         return "no answer in time"
@@ -274,7 +266,7 @@ class LiveBackend:
         except subprocess.TimeoutExpired:
             c.stop(grace=0.1)
             return {"reachable": False, "status": None, "body": None, "error": "timeout"}
-        got = _last_json(c.logs()[0])
+        got = last_json_object(c.logs()[0])
         return {k: got.get(k) for k in ("reachable", "status", "body", "error")} if got else \
             {"reachable": False, "status": None, "body": None, "error": "no output"}
 
@@ -361,17 +353,6 @@ class ReplayBackend:
 # ---------------------------------------------------------------------------
 # Running an experiment
 # ---------------------------------------------------------------------------
-
-
-def support() -> tuple[bool, str]:
-    """(can this machine build live pod sandboxes?, why or why not); never raises."""
-    try:
-        from course.sandbox import sandbox_support
-
-        s = sandbox_support()
-        return bool(s.available), str(s.reason)
-    except Exception as exc:  # a missing or broken sandbox means "replay"
-        return False, f"the sandbox library could not be loaded ({type(exc).__name__}: {exc})"
 
 
 def _plain(value: Any) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 
 from graders.answers import Answer
 from graders.ch1 import is_pod
-from graders.core import Case, Exercise, Fail, errors, findings, pod
+from graders.core import Case, Exercise, Fail, errors, findings, pod, table_row, words
 
 # The answer file the log-collection editor writes beside the notebook.
 LOG_ANSWER = "ch4-log-pod"
@@ -415,40 +415,16 @@ LIFETIME: dict[str, tuple[str, str]] = {
     "H": ("lost", "medium: Memory is a tmpfs in the node's RAM, and a reboot clears RAM."),
 }
 
-_KEPT = {"kept", "keep", "survives", "survive", "stays", "yes", "true"}
-_LOST = {"lost", "lose", "gone", "deleted", "wiped", "no", "false"}
-
-
-def _verdict(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return "kept" if value else "lost"
-    if isinstance(value, str):
-        v = value.strip().lower()
-        if v in _KEPT:
-            return "kept"
-        if v in _LOST:
-            return "lost"
-    return None
+_verdict = words({"kept": {"kept", "keep", "survives", "survive", "stays", "yes", "true"},
+                  "lost": {"lost", "lose", "gone", "deleted", "wiped", "no", "false"}},
+                 on_bool=("kept", "lost"))
 
 
 def _predict(letter: str) -> Any:
     want, why = LIFETIME[letter]
-
-    def test(answer: Answer) -> Any:
-        data = answer.data
-        if not isinstance(data, dict):
-            raise Fail('write a dict such as {"A": "kept", "B": "lost", ...}.')
-        table = {str(k).strip().upper(): v for k, v in data.items()}
-        if letter not in table:
-            return Fail(f"situation {letter} has no answer.", hint=f'Add "{letter}": "kept" or "lost".')
-        got = _verdict(table[letter])
-        if got is None:
-            return Fail(f'situation {letter}: {table[letter]!r} is neither "kept" nor "lost".')
-        if got != want:
-            return Fail(f"situation {letter}: the files are {want}: {why}")
-        return True
-
-    return test
+    return table_row(letter, want, why, read=_verdict, noun="situation", choices='"kept" or "lost"',
+                     unreadable='is neither "kept" nor "lost"', example='{"A": "kept", "B": "lost", ...}',
+                     wrong="{label}: the files are {want}")
 
 
 lifetime = Exercise(

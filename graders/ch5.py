@@ -16,7 +16,7 @@ from typing import Any
 
 from graders.answers import Answer
 from graders.ch1 import checker_clean, is_pod, named, pinned
-from graders.core import Case, Exercise, Fail, container_named, containers, pod
+from graders.core import Case, Exercise, Fail, container_named, containers, pod, table_row, words
 
 # ---------------------------------------------------------------------------
 # Small helpers over Pod manifests
@@ -237,37 +237,16 @@ _WORDS = {
 }
 
 
-def _choice(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return ALWAYS if value else NEVER
-    if isinstance(value, str):
-        v = " ".join(value.strip().lower().replace("`", "").replace("-", " ").split())
-        for cat, words in _WORDS.items():
-            if v in words:
-                return cat
-    return None
+_choice = words(_WORDS, on_bool=(ALWAYS, NEVER),
+                clean=lambda v: " ".join(v.strip().lower().replace("`", "").replace("-", " ").split()))
 
 
 def _mechanism_row(key: str) -> Callable[[Answer], Any]:
     want, why = MECHANISMS[key]
-
-    def test(answer: Answer) -> Any:
-        data = answer.data
-        if not isinstance(data, dict):
-            raise Fail(f'{answer.name} must be a dict such as {{"sysv_message_queue": "always", ...}}.')
-        table = {str(k).strip().lower(): v for k, v in data.items()}
-        if key not in table:
-            return Fail(f"{key} has no answer.", hint=f'Add "{key}": "always", "shared volume", '
-                                                      '"shareProcessNamespace" or "never".')
-        got = _choice(table[key])
-        if got is None:
-            return Fail(f'{key}: {table[key]!r} is not one of "always", "shared volume", "shareProcessNamespace", '
-                        '"never".')
-        if got != want:
-            return Fail(f"{key} is {want!r}, not {got!r}: {why}")
-        return True
-
-    return test
+    return table_row(key, want, why, read=_choice,
+                     choices='"always", "shared volume", "shareProcessNamespace" or "never"',
+                     unreadable='is not one of "always", "shared volume", "shareProcessNamespace", "never"',
+                     example='{"sysv_message_queue": "always", ...}', named=True, upper_keys=False)
 
 
 choose_mechanism = Exercise(

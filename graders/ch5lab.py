@@ -27,6 +27,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from graders.ch2lab import support
+
 TOOL = Path(__file__).with_name("ch5tool.py")
 RECORDING = Path(__file__).with_name("ch5_recording.json")
 PLACES = ("app", "sidecar", "other_pod", "node")
@@ -51,17 +53,6 @@ def last_json(text: str) -> dict[str, Any]:
 def recording() -> dict[str, Any]:
     """Observations recorded on a Linux machine, shipped with the course."""
     return json.loads(RECORDING.read_text(encoding="utf-8"))
-
-
-def support() -> tuple[bool, str]:
-    """(can this machine run live pod sandboxes?, why or why not), never raising."""
-    try:
-        from course.sandbox import sandbox_support
-
-        s = sandbox_support()
-        return bool(s.available), str(s.reason)
-    except Exception as exc:
-        return False, f"the sandbox library could not be loaded ({type(exc).__name__}: {exc})"
 
 
 # ---------------------------------------------------------------------------

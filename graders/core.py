@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -262,3 +262,73 @@ def container_named(doc: dict[str, Any], name: str) -> tuple[int, dict[str, Any]
     names = ", ".join(repr(c.get("name")) for c in containers(doc)) or "none"
     raise Fail(f"there is no container named {name!r} (containers: {names}).", path="spec.containers",
                hint=f"Add a container with `name: {name}`.")
+
+
+# ---------------------------------------------------------------------------
+# Answer tables: a dict the learner fills, one row (a letter or a name) -> a choice.
+# ---------------------------------------------------------------------------
+
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "correct"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "wrong"})
+
+
+def _lowered(text: str) -> str:
+    return text.strip().lower()
+
+
+def words(groups: Mapping[Any, Collection[str]], *, on_bool: tuple[Any, Any] | None = None,
+          clean: Callable[[str], str] = _lowered) -> Callable[[Any], Any]:
+    """A reader mapping the many ways a learner writes a choice to that choice, or None.
+
+    Groups are tried in order, so an earlier group wins a word two groups share;
+    `on_bool` is what True and False stand for, since learners type them too.
+    """
+
+    def read(value: Any) -> Any:
+        if isinstance(value, bool):
+            return None if on_bool is None else on_bool[0 if value else 1]
+        if isinstance(value, str):
+            v = clean(value)
+            for choice, names in groups.items():
+                if v in names:
+                    return choice
+        return None
+
+    return read
+
+
+def truth(*, also_false: Iterable[str] = ()) -> Callable[[Any], bool | None]:
+    """A reader for true/false tables; `also_false` adds a table's own word for "false" (e.g. "myth")."""
+    return words({True: TRUE_WORDS, False: FALSE_WORDS | set(also_false)}, on_bool=(True, False))
+
+
+def table_row(key: str, want: Any, why: str, *, read: Callable[[Any], Any], choices: str, unreadable: str,
+              example: str, noun: str = "", wrong: str = "{label} is {want!r}, not {got!r}", named: bool = False,
+              upper_keys: bool = True) -> CaseTest:
+    """The test of one row of an answer table, explaining `why` only when the learner got that row wrong.
+
+    Keys are matched ignoring case and spaces, so "a " finds row A. Wording stays the
+    table's own: `choices` ends the hint for a missing row (`Add "A": <choices>.`),
+    `unreadable` follows an unreadable value, and `wrong` is a format string with
+    `{label}` ("<noun> <key>"), `{want}` and `{got}`. `named` starts the not-a-dict
+    message with the answer's name instead of "write".
+    """
+    label = f"{noun} {key}" if noun else key
+
+    def test(answer: Answer) -> CaseReturn:
+        data = answer.data
+        if not isinstance(data, dict):
+            raise Fail(f"{answer.name} must be a dict such as {example}." if named
+                       else f"write a dict such as {example}.")
+        fold = str.upper if upper_keys else str.lower
+        table = {fold(str(k).strip()): v for k, v in data.items()}
+        if key not in table:
+            return Fail(f"{label} has no answer.", hint=f'Add "{key}": {choices}.')
+        got = read(table[key])
+        if got is None:
+            return Fail(f"{label}: {table[key]!r} {unreadable}.")
+        if got != want:
+            return Fail(f"{wrong.format(label=label, want=want, got=got)}: {why}")
+        return True
+
+    return test

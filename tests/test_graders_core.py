@@ -9,7 +9,7 @@ import pytest
 
 from graders import Case, Exercise, Fail, load_answer
 from graders.answers import to_payload
-from graders.core import PAYLOAD_MIME, Score
+from graders.core import PAYLOAD_MIME, Score, table_row, truth, words
 
 
 def _has_name(answer: Any) -> Any:
@@ -210,3 +210,94 @@ def test_trusted_regrade_ignores_what_the_kernel_claimed() -> None:
     cell, _ = pre.preprocess_cell(_grade_cell("from graders import ch1\nch1.same_pod(S)", [claimed]), {}, 0)
     assert cell.outputs[-1].data["text/plain"] == "0.0"
     assert "No answer reached the grader" in cell.outputs[0].text
+
+
+# ---------------------------------------------------------------------------
+# Answer tables: table_row, words, truth
+# ---------------------------------------------------------------------------
+
+_PAIR = words({"same": {"same", "one pod"}, "separate": {"separate", "apart"}}, on_bool=("same", "separate"))
+_PAIR_WORDING: dict[str, Any] = dict(read=_PAIR, noun="pair", choices='"same" or "separate"',
+                                     unreadable='is neither "same" nor "separate"', example='{"A": "same", ...}',
+                                     wrong="{label} belongs in one Pod")
+_KIND_WORDING: dict[str, Any] = dict(read=words({"always": {"always"}, "never": {"never"}}),
+                                     choices='"always" or "never"', unreadable='is not one of "always", "never"',
+                                     example='{"net": "always", ...}', named=True, upper_keys=False)
+
+
+def _row_messages(test: Any, value: Any) -> list[str]:
+    ex = Exercise("t.table", "Table", "ANS", [Case("the row", 1, test)])
+    _, results, _ = ex.grade(value, hidden=True)
+    return results[0].messages
+
+
+@pytest.mark.parametrize(
+    ("key", "want", "wording", "value", "message"),
+    [
+        ("A", "same", _PAIR_WORDING, {"A": "same"}, None),
+        ("A", "same", _PAIR_WORDING, {" a ": " One Pod "}, None),
+        ("A", "same", _PAIR_WORDING, {"a": True}, None),
+        ("A", "same", _PAIR_WORDING, {"B": "same"}, 'pair A has no answer.\n    -> Add "A": "same" or "separate".'),
+        ("A", "same", _PAIR_WORDING, {"A": "maybe"}, "pair A: 'maybe' is neither \"same\" nor \"separate\"."),
+        ("A", "same", _PAIR_WORDING, {"A": 3}, "pair A: 3 is neither \"same\" nor \"separate\"."),
+        ("A", "same", _PAIR_WORDING, {"A": "apart"}, "pair A belongs in one Pod: because."),
+        ("A", "same", _PAIR_WORDING, ["A", "same"], 'write a dict such as {"A": "same", ...}.'),
+        ("net", "always", _KIND_WORDING, {"NET ": "always"}, None),
+        ("net", "always", _KIND_WORDING, {"net": "never"}, "net is 'always', not 'never': because."),
+        ("net", "always", _KIND_WORDING, {"net": True}, "net: True is not one of \"always\", \"never\"."),
+        ("net", "always", _KIND_WORDING, "net: always\n", None),
+        ("net", "always", _KIND_WORDING, "- net\n", 'ANS must be a dict such as {"net": "always", ...}.'),
+    ],
+)
+def test_table_row_messages(key: str, want: Any, wording: dict[str, Any], value: Any, message: str | None) -> None:
+    """Does a table row pass a right answer however it is spelled, and otherwise say exactly what to change?"""
+    messages = _row_messages(table_row(key, want, "because.", **wording), value)
+    assert messages == ([] if message is None else [message])
+
+
+def test_table_row_keys_keep_their_case_when_asked() -> None:
+    """Does a lower-case table miss an upper-case row key instead of folding it the wrong way?"""
+    test = table_row("A", "always", "because.", **_KIND_WORDING)
+    assert _row_messages(test, {"A": "always"}) == ['A has no answer.\n    -> Add "A": "always" or "never".']
+
+
+@pytest.mark.parametrize(
+    ("reader", "value", "expected"),
+    [
+        (_PAIR, "  Same ", "same"),
+        (_PAIR, "SEPARATE", "separate"),
+        (_PAIR, False, "separate"),
+        (_PAIR, "together", None),
+        (_PAIR, None, None),
+        (_PAIR, ["same"], None),
+        (_PAIR, 1, None),
+        (words({"x": {"x"}}), True, None),
+        (words({"first": {"a"}, "second": {"a", "b"}}), "a", "first"),
+        (words({"dash": {"opt in"}}, clean=lambda v: v.replace("-", " ")), "opt-in", "dash"),
+        (words({"dash": {"opt in"}}), "opt-in", None),
+    ],
+)
+def test_words_reads_choices(reader: Any, value: Any, expected: Any) -> None:
+    """Does a words() reader map every accepted spelling (and bools, when told how) to its choice, else None?"""
+    assert reader(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("also_false", "value", "expected"),
+    [
+        ((), True, True),
+        ((), False, False),
+        ((), " Yes", True),
+        ((), "correct", True),
+        ((), "N", False),
+        ((), "wrong", False),
+        ((), "myth", None),
+        (("myth",), "Myth", False),
+        (("myth",), "maybe", None),
+        ((), 1, None),
+        ((), 0, None),
+    ],
+)
+def test_truth_reads_true_and_false(also_false: tuple[str, ...], value: Any, expected: bool | None) -> None:
+    """Does truth() accept True/False and their usual words, a table's extra words, and nothing else (not 1 or 0)?"""
+    assert truth(also_false=also_false)(value) is expected
