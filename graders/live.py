@@ -227,7 +227,8 @@ class Run:
     behaviour: list[list[str]] = field(default_factory=list)
 
 
-def run_plan(plan: Plan, behaviours: Sequence[Behaviour], *, slug: str, until: str = "Ready") -> Run:
+def run_plan(plan: Plan, behaviours: Sequence[Behaviour], *, slug: str, until: str = "Ready",
+             pss_level: str = PSS_LEVEL) -> Run:
     """Policy, sandbox, ConfigMaps, dry-run, create, wait, behaviours, cleanup; never raises."""
     from course.cluster import live
     from course.cluster.errors import ClusterError
@@ -255,7 +256,7 @@ def run_plan(plan: Plan, behaviours: Sequence[Behaviour], *, slug: str, until: s
     meta = plan.pod.get("metadata") if isinstance(plan.pod.get("metadata"), dict) else {}
     name = meta.get("name") if isinstance(meta.get("name"), str) else ""
     try:
-        with Sandbox(api, slug, pss_level=PSS_LEVEL) as box:
+        with Sandbox(api, slug, pss_level=pss_level) as box:
             result.namespace = box.name
             result.findings = _create_config_maps(api, box.name, plan.config_maps)
             if not result.findings:
@@ -348,6 +349,7 @@ class LiveExercise(Exercise):
     behaviours: Sequence[Behaviour] = ()
     slug: str = "live"
     until: str = "Ready"
+    pss_level: str = PSS_LEVEL
 
     def grade(self, value: Any, *, hidden: bool = False) -> tuple[float, list[CaseResult], Any]:
         payload = to_payload(value)
@@ -373,7 +375,7 @@ class LiveExercise(Exercise):
             return all_fail("the live check runs when the notebook is graded, outside this kernel.")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # client-library warnings would land on the cell's stderr
-            run = run_plan(plan, self.behaviours, slug=self.slug, until=self.until)
+            run = run_plan(plan, self.behaviours, slug=self.slug, until=self.until, pss_level=self.pss_level)
         results = self._results(cases, plan, run)
         return sum(r.awarded for r in results), results, payload
 
@@ -400,13 +402,23 @@ class LiveExercise(Exercise):
         return out
 
 
-def _live(id_: str, title: str, answer_name: str, plan: Callable[[Answer], Plan], slug: str,
-          cases: Sequence[tuple[str, float, Behaviour | None]], intro: str = "") -> LiveExercise:
+def live_exercise(id_: str, title: str, answer_name: str, plan: Callable[[Answer], Plan], slug: str,
+                  cases: Sequence[tuple[str, float, Behaviour | None]], intro: str = "", *,
+                  until: str = "Ready", pss_level: str = PSS_LEVEL) -> LiveExercise:
+    """A live grade cell: the first case is "the Pod runs", each later case one behaviour check.
+
+    `until` is what "runs" means (`Ready`, `Running` or `Completed`); `pss_level` is the Pod
+    Security level the sandbox namespace enforces (`privileged`, `baseline`, `restricted`).
+    """
     return LiveExercise(
-        id=id_, title=title, answer_name=answer_name, intro=intro, plan=plan, slug=slug,
+        id=id_, title=title, answer_name=answer_name, intro=intro, plan=plan, slug=slug, until=until,
+        pss_level=pss_level,
         cases=[Case(name, pts, _not_graded_here) for name, pts, _ in cases],
         behaviours=[b for _, _, b in cases[1:] if b is not None],
     )
+
+
+_live = live_exercise
 
 
 # ---------------------------------------------------------------------------
@@ -642,9 +654,71 @@ reload_pod = _live(
 
 EXERCISES = (web_with_logs, sidecar, log_collection, reload_pod)
 # Where each live cell goes: chapter -> (exercise, answer variable, the static test cell it follows).
+# Chapters from 6 on declare theirs in their own module (`LIVE_CELLS`); `cells()` gathers them all.
 CELLS = {
     "ch1": (web_with_logs, "WEB_WITH_LOGS", "ch1-web-with-logs-test"),
     "ch3": (sidecar, "PROXY_POD", "ch3-sidecar-test"),
     "ch4": (log_collection, "LOG_POD", "ch4-log-pod-test"),
     "ch5": (reload_pod, "RELOAD_POD", "ch5-reload-pod-test"),
 }
+
+
+# ---------------------------------------------------------------------------
+# Every live cell of the course
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LiveCell:
+    """Where a live grade cell goes: its chapter, exercise, answer variable and static test cell.
+
+    The live cell's grade_id is the static cell's with `-test` replaced by `-live`, and it comes
+    right after that cell in the solution notebook.
+    """
+
+    chapter: str
+    exercise: LiveExercise
+    var: str
+    after: str
+
+    @property
+    def grade_id(self) -> str:
+        return self.after.replace("-test", "-live")
+
+
+def _chapter_number(name: str) -> int:
+    return int(name[2:]) if name[2:].isdigit() else 0
+
+
+def cells() -> list[LiveCell]:
+    """All live cells: ch1-ch5 from `CELLS`, later chapters from `graders.chN.LIVE_CELLS`."""
+    import importlib
+    import pkgutil
+
+    import graders
+
+    out = [LiveCell(ch, ex, var, after) for ch, (ex, var, after) in CELLS.items()]
+    for info in pkgutil.iter_modules(graders.__path__):
+        if info.name.startswith("ch") and info.name[2:].isdigit() and info.name not in CELLS:
+            module = importlib.import_module(f"graders.{info.name}")
+            for ex, var, after in getattr(module, "LIVE_CELLS", ()):
+                out.append(LiveCell(info.name, ex, var, after))
+    return sorted(out, key=lambda c: (_chapter_number(c.chapter), c.after))
+
+
+def exercises() -> list[LiveExercise]:
+    """Every live exercise of the course."""
+    return [c.exercise for c in cells()]
+
+
+# Shared building blocks for the chapters' own live exercises (graders/chN.py).
+runnable = _runnable
+stand_in = _stand_in
+course_or_stand_in = _course_or_stand_in
+others_must_be_course_images = _others_must_be_course_images
+exec_failure = _exec_failure
+retry = _retry
+output = _output
+find_container = _find
+mounts_of = _mounts
+env_value = _env

@@ -533,7 +533,7 @@ HOSTILE = [None, 42, [], {}, [1, 2], "::", "- a\n- b", {"kind": "Pod"}, {"kind":
            "apiVersion: v1\nkind: Pod\n---\nkind: Pod\n", True, 1e308, b"\xff\xfe"]
 
 
-@pytest.mark.parametrize("exercise", live.EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", live.exercises(), ids=lambda e: e.id)
 @pytest.mark.parametrize("answer", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_answers_never_raise(monkeypatch, capfd, exercise, answer):
     """Does any strange answer give a number and a message on stdout, never an exception or stderr?"""
@@ -587,35 +587,34 @@ def _solution_answer(chapter: str, var: str) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("chapter", IDS)
-def test_solution_notebooks_answers_can_run(monkeypatch, chapter):
+@pytest.mark.parametrize("cell", live.cells(), ids=lambda c: c.grade_id)
+def test_solution_notebooks_answers_can_run(monkeypatch, cell):
     """Does each solution notebook's reference answer pass the live cell's checks that need no cluster?"""
-    exercise = live.CELLS[chapter][0]
-    text = _solution_answer(chapter, live.CELLS[chapter][1])
-    if text is None:
-        pytest.skip(f"{chapter}'s solution has no {live.CELLS[chapter][1]} answer cell")
+    exercise, chapter = cell.exercise, cell.chapter
+    text = _solution_answer(chapter, cell.var)
+    assert text is not None, f"{chapter}'s solution has no {cell.var} answer cell"
     monkeypatch.setenv("PODCOURSE_LIVE", "auto")
     monkeypatch.setattr(live, "CONNECT", lambda: client_at(DEAD))
     assert float(exercise(text)) == exercise.max_points
 
 
-@pytest.mark.parametrize("chapter", IDS)
-def test_live_cell_follows_its_static_cell_with_matching_points(chapter):
+@pytest.mark.parametrize("cell", live.cells(), ids=lambda c: c.grade_id)
+def test_live_cell_follows_its_static_cell_with_matching_points(cell):
     """Does each chapter's solution have its live grade cell right after the static one, worth the exercise's points?"""
     import nbformat
 
     from graders.nbgrader_ext import exercise_call
 
-    exercise, var, after = live.CELLS[chapter]
+    chapter, exercise, var, after = cell.chapter, cell.exercise, cell.var, cell.after
     (nb_path,) = (REPO / "solutions" / chapter).glob("*.ipynb")
     cells = nbformat.read(nb_path, as_version=4).cells
     gids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in cells]
-    live_id = after.replace("-test", "-live")
+    live_id = cell.grade_id
     assert live_id in gids, f"{chapter} has no {live_id} cell"
-    cell = cells[gids.index(live_id)]
+    nb_cell = cells[gids.index(live_id)]
     assert gids.index(after) < gids.index(live_id) and not any(
         c.metadata.get("nbgrader", {}).get("grade") for c in cells[gids.index(after) + 1:gids.index(live_id)]
     )
-    assert cell.metadata["nbgrader"]["points"] == exercise.max_points and cell.metadata["nbgrader"]["locked"]
-    assert exercise_call(cell.source) == (exercise, False)  # the trusted re-grade finds it
-    assert f"({var})" in cell.source
+    assert nb_cell.metadata["nbgrader"]["points"] == exercise.max_points and nb_cell.metadata["nbgrader"]["locked"]
+    assert exercise_call(nb_cell.source) == (exercise, False)  # the trusted re-grade finds it
+    assert f"({var})" in nb_cell.source

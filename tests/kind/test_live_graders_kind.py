@@ -74,11 +74,11 @@ def _answer(chapter: str, var: str) -> str:
 # ---------------------------------------------------------------- each exercise, directly
 
 
-@pytest.mark.parametrize("chapter", sorted(live.CELLS))
-def test_reference_answer_earns_full_live_marks(required, capfd, chapter):
+@pytest.mark.parametrize("cell", live.cells(), ids=lambda c: c.grade_id)
+def test_reference_answer_earns_full_live_marks(required, capfd, cell):
     """Does each chapter's reference answer run and behave on the real cluster (full live marks)?"""
-    exercise, var, _ = live.CELLS[chapter]
-    score = exercise(_answer(chapter, var))
+    exercise = cell.exercise
+    score = exercise(_answer(cell.chapter, cell.var))
     out = capfd.readouterr()
     assert float(score) == exercise.max_points, out.out
     assert out.err == ""
@@ -95,7 +95,7 @@ WRONG = [
 @pytest.mark.parametrize("chapter, var, change, points, text", WRONG, ids=[w[0] for w in WRONG])
 def test_typical_mistakes_lose_the_behaviour_point(required, capfd, chapter, var, change, points, text):
     """Does each chapter's classic mistake fail on the real cluster for the reason the chapter teaches?"""
-    exercise, _, _ = live.CELLS[chapter]
+    exercise = live.CELLS[chapter][0]
     answer = _answer(chapter, var)
     assert change[0] in answer, f"the reference answer changed; update this case ({change[0]!r})"
     score = exercise(answer.replace(change[0], change[1]))
