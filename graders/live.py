@@ -228,7 +228,7 @@ class Run:
 
 
 def run_plan(plan: Plan, behaviours: Sequence[Behaviour], *, slug: str, until: str = "Ready",
-             pss_level: str = PSS_LEVEL) -> Run:
+             pss_level: str = PSS_LEVEL, limit_range: bool = True) -> Run:
     """Policy, sandbox, ConfigMaps, dry-run, create, wait, behaviours, cleanup; never raises."""
     from course.cluster import live
     from course.cluster.errors import ClusterError
@@ -256,7 +256,7 @@ def run_plan(plan: Plan, behaviours: Sequence[Behaviour], *, slug: str, until: s
     meta = plan.pod.get("metadata") if isinstance(plan.pod.get("metadata"), dict) else {}
     name = meta.get("name") if isinstance(meta.get("name"), str) else ""
     try:
-        with Sandbox(api, slug, pss_level=pss_level) as box:
+        with Sandbox(api, slug, pss_level=pss_level, limit_range=limit_range) as box:
             result.namespace = box.name
             result.findings = _create_config_maps(api, box.name, plan.config_maps)
             if not result.findings:
@@ -350,6 +350,7 @@ class LiveExercise(Exercise):
     slug: str = "live"
     until: str = "Ready"
     pss_level: str = PSS_LEVEL
+    limit_range: bool = True
 
     def grade(self, value: Any, *, hidden: bool = False) -> tuple[float, list[CaseResult], Any]:
         payload = to_payload(value)
@@ -375,7 +376,8 @@ class LiveExercise(Exercise):
             return all_fail("the live check runs when the notebook is graded, outside this kernel.")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # client-library warnings would land on the cell's stderr
-            run = run_plan(plan, self.behaviours, slug=self.slug, until=self.until, pss_level=self.pss_level)
+            run = run_plan(plan, self.behaviours, slug=self.slug, until=self.until, pss_level=self.pss_level,
+                           limit_range=self.limit_range)
         results = self._results(cases, plan, run)
         return sum(r.awarded for r in results), results, payload
 
@@ -404,15 +406,17 @@ class LiveExercise(Exercise):
 
 def live_exercise(id_: str, title: str, answer_name: str, plan: Callable[[Answer], Plan], slug: str,
                   cases: Sequence[tuple[str, float, Behaviour | None]], intro: str = "", *,
-                  until: str = "Ready", pss_level: str = PSS_LEVEL) -> LiveExercise:
+                  until: str = "Ready", pss_level: str = PSS_LEVEL, limit_range: bool = True) -> LiveExercise:
     """A live grade cell: the first case is "the Pod runs", each later case one behaviour check.
 
     `until` is what "runs" means (`Ready`, `Running` or `Completed`); `pss_level` is the Pod
-    Security level the sandbox namespace enforces (`privileged`, `baseline`, `restricted`).
+    Security level the sandbox namespace enforces (`privileged`, `baseline`, `restricted`);
+    `limit_range=False` leaves out the sandbox's LimitRange, whose defaults would change the
+    Pod's QoS class (the quota then caps the pod count only).
     """
     return LiveExercise(
         id=id_, title=title, answer_name=answer_name, intro=intro, plan=plan, slug=slug, until=until,
-        pss_level=pss_level,
+        pss_level=pss_level, limit_range=limit_range,
         cases=[Case(name, pts, _not_graded_here) for name, pts, _ in cases],
         behaviours=[b for _, _, b in cases[1:] if b is not None],
     )
