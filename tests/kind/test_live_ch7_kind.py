@@ -1,0 +1,83 @@
+"""Chapter 7's live cell against a real kind cluster (`pytest -m kind`).
+
+On a real node the kubelet runs the learner's probes against the busybox httpd stand-in: the
+reference answer must earn every live point (not Ready until /ready answers, Ready after it
+does, restarted once /healthz stops answering), and the chapter's classic mistakes must lose the
+behaviour point they break, for the reason the chapter teaches. Skipped when no course cluster
+answers. Each run takes well under a minute with the reference timing (periods of 2-3 seconds).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course.cluster.client import connect, reachable
+from course.cluster.errors import ClusterError
+from graders import ch7, live, pipeline
+
+pytestmark = pytest.mark.kind
+
+REPO = Path(__file__).resolve().parents[2]
+READINESS = "    readinessProbe:\n      httpGet:\n        path: /ready\n"
+LIVENESS_BLOCK = re.compile(r"    livenessProbe:\n(?:      .*\n)+")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    try:
+        api = connect()
+    except ClusterError as exc:
+        pytest.skip(f"no course cluster: {exc.message}")
+    why = reachable(api)
+    if why is not None:
+        pytest.skip(f"no course cluster: {why}")
+    return api
+
+
+@pytest.fixture
+def required(monkeypatch, cluster):
+    monkeypatch.setenv("PODCOURSE_LIVE", "required")
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.setattr(live, "CONNECT", None)
+
+
+def reference() -> str:
+    """WEB_PROBES as the solution notebook gives it."""
+    for nb_path in pipeline.notebooks_of(REPO / "solutions" / "ch7"):
+        for cell in nbformat.read(nb_path, as_version=4).cells:
+            if re.search(r"^WEB_PROBES\s*=", cell.source, re.M) and "### BEGIN SOLUTION" in cell.source:
+                return cell.source.split("### BEGIN SOLUTION", 1)[1].split("### END SOLUTION", 1)[0]
+    raise LookupError("ch7 has no WEB_PROBES answer cell")
+
+
+def test_reference_is_gated_by_readiness_and_restarted_by_liveness(required, capfd):
+    """Does the reference Pod stay not Ready until /ready answers, turn Ready, and get restarted once /healthz fails?"""
+    score = ch7.web_probes_live(reference())
+    out = capfd.readouterr()
+    assert float(score) == 3, out.out
+    assert out.err == ""
+
+
+def test_readiness_on_the_liveness_path_loses_the_gating_point(required, capfd):
+    """With readiness checking /healthz (as liveness does), is the Pod Ready too early, losing only that point?"""
+    answer = reference()
+    assert READINESS in answer, "the reference answer changed; update this test"
+    score = ch7.web_probes_live(answer.replace(READINESS, READINESS.replace("/ready", "/healthz")))
+    out = capfd.readouterr()
+    assert float(score) == 2, out.out
+    assert "became Ready before the check made /healthz answer" in out.out
+    assert "the path the livenessProbe checks" in out.out
+
+
+def test_without_liveness_nothing_restarts_the_container(required, capfd):
+    """Without a livenessProbe, does a container whose /healthz fails keep running, losing only the restart point?"""
+    answer = reference()
+    assert LIVENESS_BLOCK.search(answer), "the reference answer changed; update this test"
+    score = ch7.web_probes_live(LIVENESS_BLOCK.sub("", answer))
+    out = capfd.readouterr()
+    assert float(score) == 2, out.out
+    assert "the kubelet has not restarted web (restartCount is still 0)" in out.out

@@ -1,0 +1,97 @@
+"""Chapter 9's live cell against a real kind cluster (`pytest -m kind`).
+
+A namespace enforcing `restricted` must admit the chapter's hardened Pod (full live marks) and
+refuse the same Pod made privileged with a real `violates PodSecurity "restricted:latest"`
+message; the chapter's classic mistakes must lose their point for the reason the chapter
+teaches. Skipped when no course cluster answers.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+import yaml
+
+from course.cluster.client import connect, reachable
+from course.cluster.errors import ClusterError
+from graders import ch9, live, pipeline
+
+pytestmark = pytest.mark.kind
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Any:
+    try:
+        api = connect()
+    except ClusterError as exc:
+        pytest.skip(f"no course cluster: {exc.message}")
+    why = reachable(api)
+    if why is not None:
+        pytest.skip(f"no course cluster: {why}")
+    return api
+
+
+@pytest.fixture
+def required(monkeypatch: pytest.MonkeyPatch, cluster: Any) -> Any:
+    monkeypatch.setenv("PODCOURSE_LIVE", "required")
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.setattr(live, "CONNECT", None)
+    return cluster
+
+
+def reference() -> str:
+    """HARDENED_POD as the solution notebook writes it."""
+    for nb_path in pipeline.notebooks_of(REPO / "solutions" / "ch9"):
+        for cell in nbformat.read(nb_path, as_version=4).cells:
+            if re.search(r"^HARDENED_POD\s*=", cell.source, re.M) and "### BEGIN SOLUTION" in cell.source:
+                return cell.source.split("### BEGIN SOLUTION", 1)[1].split("### END SOLUTION", 1)[0]
+    raise LookupError("ch9 has no HARDENED_POD answer cell")
+
+
+def test_reference_is_admitted_and_its_privileged_twin_refused(required: Any, capfd: Any) -> None:
+    """Does the hardened Pod earn 4/4 in a restricted namespace, with the server's refusal of its privileged twin?"""
+    score = ch9.harden_live(reference())
+    out = capfd.readouterr()
+    assert float(score) == ch9.harden_live.max_points == 4, out.out
+    assert 'violates PodSecurity "restricted:latest"' in out.out and "privileged" in out.out
+    assert out.err == ""
+
+
+def test_restricted_namespace_rejects_privileged_and_accepts_hardened(required: Any) -> None:
+    """Does a real restricted namespace refuse the privileged Pod with 403 PodSecurity and admit the hardened one?"""
+    from course.cluster.sandbox import Sandbox
+
+    hardened = yaml.safe_load(reference())
+    privileged = ch9.privileged_variant(hardened)
+    with Sandbox(required, "ch9-kind-psa", pss_level="restricted") as box:
+        assert box.dry_run(hardened) == []
+        refused = box.dry_run(privileged)
+    assert [f.rule for f in refused] == ["live-forbidden-pss"], refused
+    message = refused[0].message
+    assert 'violates PodSecurity "restricted:latest"' in message
+    assert 'container "web" must not set securityContext.privileged=true' in message
+
+
+MISTAKES = [
+    # restricted admits a writable root filesystem; the probe then fails only for lack of permission
+    ("writable-root", ("      readOnlyRootFilesystem: true\n", ""), 3, "not because the root filesystem is read-only"),
+    # runAsNonRoot without a numeric user on a root image: admitted, then refused by the kubelet
+    ("non-root-without-uid", ("    runAsUser: 1000\n", ""), 0, "container has runAsNonRoot and image will run as root"),
+]
+
+
+@pytest.mark.parametrize(("change", "points", "text"), [m[1:] for m in MISTAKES], ids=[m[0] for m in MISTAKES])
+def test_classic_mistakes_lose_their_point(required: Any, capfd: Any, change: tuple[str, str], points: float,
+                                           text: str) -> None:
+    """Does each classic hardening mistake fail on the real cluster for the reason the chapter teaches?"""
+    answer = reference()
+    assert change[0] in answer, f"the reference answer changed; update this case ({change[0]!r})"
+    score = ch9.harden_live(answer.replace(change[0], change[1]))
+    out = capfd.readouterr()
+    assert float(score) == points and text in out.out, out.out
