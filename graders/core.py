@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import os
+import reprlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -302,6 +303,16 @@ def truth(*, also_false: Iterable[str] = ()) -> Callable[[Any], bool | None]:
     return words({True: TRUE_WORDS, False: FALSE_WORDS | set(also_false)}, on_bool=(True, False))
 
 
+_SHORT = reprlib.Repr()  # keyword arguments need Python 3.12
+_SHORT.maxlevel, _SHORT.maxdict, _SHORT.maxlist, _SHORT.maxtuple, _SHORT.maxset = 2, 4, 4, 4, 4
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 60, 60, 40
+
+
+def short_repr(value: Any) -> str:
+    """`repr` cut to a line, so a huge or deeply nested answer value stays readable (and fast)."""
+    return _SHORT.repr(value)
+
+
 def table_row(key: str, want: Any, why: str, *, read: Callable[[Any], Any], choices: str, unreadable: str,
               example: str, noun: str = "", wrong: str = "{label} is {want!r}, not {got!r}", named: bool = False,
               upper_keys: bool = True) -> CaseTest:
@@ -326,7 +337,7 @@ def table_row(key: str, want: Any, why: str, *, read: Callable[[Any], Any], choi
             return Fail(f"{label} has no answer.", hint=f'Add "{key}": {choices}.')
         got = read(table[key])
         if got is None:
-            return Fail(f"{label}: {table[key]!r} {unreadable}.")
+            return Fail(f"{label}: {short_repr(table[key])} {unreadable}.")
         if got != want:
             return Fail(f"{wrong.format(label=label, want=want, got=got)}: {why}")
         return True
