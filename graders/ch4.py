@@ -13,6 +13,9 @@ from typing import Any
 from graders.answers import Answer
 from graders.ch1 import is_pod
 from graders.core import Case, Exercise, Fail, errors, findings, pod, table_row, words
+from graders.core import dicts as _items
+from graders.core import find_container as _find
+from graders.core import spec_of as _spec
 
 # The answer file the log-collection editor writes beside the notebook.
 LOG_ANSWER = "ch4-log-pod"
@@ -25,24 +28,6 @@ TMPFS_UNBOUNDED = "empty-dir-memory-no-limit"
 # ---------------------------------------------------------------------------
 # Reading Pods safely (answers may hold anything at any key)
 # ---------------------------------------------------------------------------
-
-
-def _spec(doc: dict[str, Any]) -> dict[str, Any]:
-    spec = doc.get("spec")
-    return spec if isinstance(spec, dict) else {}
-
-
-def _items(value: Any) -> list[dict[str, Any]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def _find(doc: dict[str, Any], name: str) -> tuple[str, int, dict[str, Any]] | None:
-    """(field, index, container) for a container or init container called `name`."""
-    for fld in ("containers", "initContainers"):
-        for i, c in enumerate(_items(_spec(doc).get(fld))):
-            if c.get("name") == name:
-                return fld, i, c
-    return None
 
 
 def _need(doc: dict[str, Any], name: str, hint: str) -> tuple[str, int, dict[str, Any]]:

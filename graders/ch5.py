@@ -17,15 +17,11 @@ from typing import Any
 from graders.answers import Answer
 from graders.ch1 import checker_clean, is_pod, named, pinned
 from graders.core import Case, Exercise, Fail, container_named, containers, pod, table_row, words
+from graders.core import spec_of as _spec
 
 # ---------------------------------------------------------------------------
 # Small helpers over Pod manifests
 # ---------------------------------------------------------------------------
-
-
-def _spec(doc: dict[str, Any]) -> dict[str, Any]:
-    spec = doc.get("spec")
-    return spec if isinstance(spec, dict) else {}
 
 
 def _list(value: Any) -> list[dict[str, Any]]:

@@ -17,7 +17,9 @@ from typing import Any
 from graders import live
 from graders.answers import Answer
 from graders.ch1 import is_pod
-from graders.core import Case, Exercise, Fail, errors, findings, pod, table_row
+from graders.core import Case, Exercise, Fail, errors, find_container, findings, pod, table_row
+from graders.core import dicts as _items
+from graders.core import spec_of as _spec
 
 DOCS = "https://kubernetes.io/docs/concepts/workloads/pods/"
 INIT_DOCS = DOCS + "init-containers/"
@@ -33,22 +35,9 @@ COMPOSE_FIELDS = ("dependsOn", "depends_on", "sidecarContainers")
 # ---------------------------------------------------------------------------
 
 
-def _spec(doc: dict[str, Any]) -> dict[str, Any]:
-    spec = doc.get("spec")
-    return spec if isinstance(spec, dict) else {}
-
-
-def _items(value: Any) -> list[dict[str, Any]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
 def _find(doc: dict[str, Any], name: str) -> tuple[str, int, dict[str, Any]] | None:
-    """(field, index, container) for a container or init container called `name`."""
-    for fld in ("initContainers", "containers"):
-        for i, c in enumerate(_items(_spec(doc).get(fld))):
-            if c.get("name") == name:
-                return fld, i, c
-    return None
+    """(field, index, container) for an init container or container called `name`."""
+    return find_container(doc, name, ("initContainers", "containers"))
 
 
 def _need(doc: dict[str, Any], name: str, hint: str) -> tuple[str, int, dict[str, Any]]:

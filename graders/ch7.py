@@ -25,6 +25,8 @@ from graders import live
 from graders.answers import Answer
 from graders.ch1 import is_pod
 from graders.core import Case, Exercise, Fail, errors, findings, pod, table_row, words
+from graders.core import dicts as _items
+from graders.core import find_container as _find
 
 DOCS = "https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/"
 CONCEPTS = "https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/"
@@ -43,24 +45,6 @@ PROBE_LINTS = ("probe-readiness-missing", "probe-liveness-missing")
 # ---------------------------------------------------------------------------
 # Reading Pods and probes safely (answers may hold anything at any key)
 # ---------------------------------------------------------------------------
-
-
-def _spec(doc: dict[str, Any]) -> dict[str, Any]:
-    spec = doc.get("spec")
-    return spec if isinstance(spec, dict) else {}
-
-
-def _items(value: Any) -> list[dict[str, Any]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def _find(doc: dict[str, Any], name: str) -> tuple[str, int, dict[str, Any]] | None:
-    """(field, index, container) for a container or init container called `name`."""
-    for fld in ("containers", "initContainers"):
-        for i, c in enumerate(_items(_spec(doc).get(fld))):
-            if c.get("name") == name:
-                return fld, i, c
-    return None
 
 
 def _app(doc: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:

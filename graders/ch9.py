@@ -18,6 +18,7 @@ from graders import live
 from graders.answers import Answer
 from graders.ch1 import is_pod
 from graders.core import Case, Exercise, Fail, errors, findings, pod, table_row, words
+from graders.core import dicts as _items
 
 PRESET = "ch9"
 PSS_DOCS = "https://kubernetes.io/docs/concepts/security/pod-security-standards/"
@@ -32,10 +33,6 @@ RESTRICTED_HINT = f"Every field restricted asks for is listed in {PSS_DOCS}#rest
 
 def _map(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
-
-
-def _items(value: Any) -> list[dict[str, Any]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _spec(doc: dict[str, Any]) -> dict[str, Any]:

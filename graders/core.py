@@ -343,3 +343,29 @@ def table_row(key: str, want: Any, why: str, *, read: Callable[[Any], Any], choi
         return True
 
     return test
+
+
+# ---------------------------------------------------------------------------
+# Reading a Pod that may be malformed (every grader's first step)
+# ---------------------------------------------------------------------------
+
+
+def spec_of(doc: dict[str, Any]) -> dict[str, Any]:
+    """`doc["spec"]` when it is a mapping, else `{}`."""
+    spec = doc.get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+def dicts(value: Any) -> list[dict[str, Any]]:
+    """The mappings in a list (anything else, or a non-list, gives none)."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def find_container(doc: dict[str, Any], name: str, fields: Sequence[str] = ("containers", "initContainers")
+                   ) -> tuple[str, int, dict[str, Any]] | None:
+    """(field, index, container) for the first container called `name`, looking in `fields` in order."""
+    for fld in fields:
+        for i, c in enumerate(dicts(spec_of(doc).get(fld))):
+            if c.get("name") == name:
+                return fld, i, c
+    return None
