@@ -361,6 +361,18 @@ def test_messages_name_the_container_and_fix() -> None:
     assert "128Mi" in msgs["memory-millibytes"]
 
 
+@pytest.mark.parametrize(
+    "cpu, suggestion",
+    [("500Mi", "did you mean 500m (millicores)?"), ("0.5Gi", "did you mean 0.5 cores (500m)?"),
+     ("1.25G", "did you mean 1.25 cores (1250m)?"), ("250", "did you mean 250m (millicores)?")],
+)
+def test_cpu_units_suggests_an_amount_that_exists(cpu: str, suggestion: str) -> None:
+    """Does cpu-units suggest a real CPU amount (never `0.5m`) for each unit mistake?"""
+    doc = yaml.safe_load(_pod(f"  - name: web\n    image: nginx:1.27\n    resources: {{requests: {{cpu: {cpu}}}}}\n"))
+    msgs = [f.message for f in lints.check_pod(_view(doc)) if f.rule == "cpu-units"]
+    assert len(msgs) == 1 and msgs[0].endswith(suggestion), msgs
+
+
 def test_every_lint_rule_is_well_formed() -> None:
     """Is every registered lint a warning or info in category lint, with a kubernetes.io link?"""
     assert len(lints.LINTS) >= 15

@@ -7,6 +7,8 @@ report what validation already rejects, and never raise on wrong types.
 
 from __future__ import annotations
 
+import contextlib
+import decimal
 import re
 from collections.abc import Callable, Iterator
 from fractions import Fraction
@@ -390,7 +392,11 @@ def _cpu_units(pod: PodView) -> Iterator[Finding]:
         suffix = suffix_of(v)
         num = _number_text(v)
         if suffix.endswith("i") or suffix in ("k", "M", "G", "T", "P", "E"):
-            msg = f"{whose}: cpu {v} uses {suffix!r}, a size unit; did you mean {num}m (millicores)?"
+            meant = f"{num}m (millicores)"
+            if "." in num:  # `0.5Gi`: half a core was meant, and `0.5m` is no amount
+                with contextlib.suppress(ArithmeticError, ValueError):
+                    meant = f"{num} cores ({decimal.Decimal(num) * 1000:f}".rstrip("0").rstrip(".") + "m)"
+            msg = f"{whose}: cpu {v} uses {suffix!r}, a size unit; did you mean {meant}?"
         elif suffix in ("", "e") and q >= 100:
             msg = f"{whose}: cpu {v} asks for {num} whole cores; did you mean {num}m (millicores)?"
         else:
