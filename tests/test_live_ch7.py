@@ -18,33 +18,13 @@ import kmock
 import pytest
 import yaml
 from kube_double import NAMESPACES, PODS, running_double, status
+from test_graders_ch7 import WEB_PROBES
 from test_live_graders import DEAD, _cs, _status, pending_all
 
 from course.cluster.client import client_at
 from graders import ch7, live
 
 NAME = "shop-web"
-WEB_PROBES = """
-apiVersion: v1
-kind: Pod
-metadata:
-  name: shop-web
-spec:
-  containers:
-  - name: web
-    image: ghcr.io/example/shop-web:4.2.0
-    ports:
-    - name: http
-      containerPort: 8080
-    readinessProbe:
-      httpGet: {path: /ready, port: http}
-      periodSeconds: 2
-      failureThreshold: 2
-    livenessProbe:
-      httpGet: {path: /healthz, port: http}
-      periodSeconds: 3
-      failureThreshold: 3
-"""
 WEB = [("web", False)]
 
 

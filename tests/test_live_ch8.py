@@ -12,6 +12,7 @@ import kmock
 import pytest
 import yaml
 from kube_double import NAMESPACES, PODS, status
+from test_graders_ch8 import GUARANTEED_POD
 from test_live_graders import DEAD, _cs, double  # noqa: F401  (double is a fixture)
 
 from course.cluster.client import client_at
@@ -20,32 +21,6 @@ from graders import ch8, live
 NAME = "payments"
 LIMITRANGES = kmock.resource("", "v1", "limitranges")
 QUOTAS = kmock.resource("", "v1", "resourcequotas")
-
-GUARANTEED_POD = """
-apiVersion: v1
-kind: Pod
-metadata:
-  name: payments
-spec:
-  initContainers:
-  - name: db-migrate
-    image: ghcr.io/example/payments-migrate:2.3.1
-    args: ["migrate", "--to=latest"]
-    resources:
-      limits: {cpu: 100m, memory: 32Mi}
-  - name: proxy
-    image: ghcr.io/example/edge-proxy:1.4.0
-    restartPolicy: Always
-    resources:
-      requests: {cpu: 50m, memory: 32Mi}
-      limits: {cpu: 50m, memory: 32Mi}
-  containers:
-  - name: app
-    image: ghcr.io/example/payments:2.3.1
-    resources:
-      requests: {cpu: 500m, memory: 64Mi}
-      limits: {cpu: 500m, memory: 64Mi}
-"""
 
 # The classic mistake: db-migrate has no resources, so the Pod is Burstable.
 FORGOT_INIT = GUARANTEED_POD.replace("    resources:\n      limits: {cpu: 100m, memory: 32Mi}\n", "", 1)

@@ -14,6 +14,7 @@ from typing import Any
 import kmock
 import pytest
 from kube_double import NAMESPACES, PODS, running_double, status
+from test_graders_ch9 import HARDENED_POD
 from test_live_graders import DEAD, crashloop_one, pending_all, running_all
 
 from course.cluster.client import client_at
@@ -22,38 +23,6 @@ from graders import ch9, live
 EXERCISE = ch9.harden_live
 NAME = "hello-web"
 NAMES = [("web", False)]
-
-HARDENED_POD = """
-apiVersion: v1
-kind: Pod
-metadata:
-  name: hello-web
-spec:
-  automountServiceAccountToken: false
-  securityContext:
-    runAsNonRoot: true
-    runAsUser: 1000
-    runAsGroup: 1000
-    seccompProfile:
-      type: RuntimeDefault
-  volumes:
-  - name: www
-    emptyDir: {}
-  containers:
-  - name: web
-    image: busybox:1.36
-    command: ["sh", "-c", "mkdir -p /www && echo hi > /www/index.html && exec httpd -f -p 8080 -h /www"]
-    ports:
-    - containerPort: 8080
-    securityContext:
-      allowPrivilegeEscalation: false
-      readOnlyRootFilesystem: true
-      capabilities:
-        drop: ["ALL"]
-    volumeMounts:
-    - name: www
-      mountPath: /www
-"""
 
 # The chapter's classic mistake: restricted admits it (readOnlyRootFilesystem is no part of any level).
 WRITABLE_POD = HARDENED_POD.replace("      readOnlyRootFilesystem: true\n", "")
