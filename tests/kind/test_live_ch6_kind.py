@@ -9,47 +9,21 @@ answers.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-import nbformat
 import pytest
 import yaml
+from kind_support import solution_answer
 
-from course.cluster.client import connect, reachable
-from course.cluster.errors import ClusterError
-from graders import ch6, live, pipeline
+from graders import ch6
 
 pytestmark = pytest.mark.kind
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    try:
-        api = connect()
-    except ClusterError as exc:
-        pytest.skip(f"no course cluster: {exc.message}")
-    why = reachable(api)
-    if why is not None:
-        pytest.skip(f"no course cluster: {why}")
-    return api
-
-
-@pytest.fixture
-def required(monkeypatch, cluster):
-    monkeypatch.setenv("PODCOURSE_LIVE", "required")
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.setattr(live, "CONNECT", None)
-
-
 def _answer(var: str) -> str:
-    for nb_path in pipeline.notebooks_of(REPO / "solutions" / "ch6"):
-        for cell in nbformat.read(nb_path, as_version=4).cells:
-            if re.search(rf"^{var}\s*=", cell.source, re.M) and "### BEGIN SOLUTION" in cell.source:
-                return cell.source.split("### BEGIN SOLUTION", 1)[1].split("### END SOLUTION", 1)[0]
-    raise LookupError(f"ch6 has no {var} answer cell")
+    return solution_answer("ch6", var)
 
 
 def _proxy_as_regular_container(text: str) -> str:

@@ -10,48 +10,21 @@ answers. Each run takes well under a minute with the reference timing (periods o
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import nbformat
 import pytest
+from kind_support import solution_answer
 
-from course.cluster.client import connect, reachable
-from course.cluster.errors import ClusterError
-from graders import ch7, live, pipeline
+from graders import ch7
 
 pytestmark = pytest.mark.kind
 
-REPO = Path(__file__).resolve().parents[2]
 READINESS = "    readinessProbe:\n      httpGet:\n        path: /ready\n"
 LIVENESS_BLOCK = re.compile(r"    livenessProbe:\n(?:      .*\n)+")
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    try:
-        api = connect()
-    except ClusterError as exc:
-        pytest.skip(f"no course cluster: {exc.message}")
-    why = reachable(api)
-    if why is not None:
-        pytest.skip(f"no course cluster: {why}")
-    return api
-
-
-@pytest.fixture
-def required(monkeypatch, cluster):
-    monkeypatch.setenv("PODCOURSE_LIVE", "required")
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.setattr(live, "CONNECT", None)
-
-
 def reference() -> str:
     """WEB_PROBES as the solution notebook gives it."""
-    for nb_path in pipeline.notebooks_of(REPO / "solutions" / "ch7"):
-        for cell in nbformat.read(nb_path, as_version=4).cells:
-            if re.search(r"^WEB_PROBES\s*=", cell.source, re.M) and "### BEGIN SOLUTION" in cell.source:
-                return cell.source.split("### BEGIN SOLUTION", 1)[1].split("### END SOLUTION", 1)[0]
-    raise LookupError("ch7 has no WEB_PROBES answer cell")
+    return solution_answer("ch7", "WEB_PROBES")
 
 
 def test_reference_is_gated_by_readiness_and_restarted_by_liveness(required, capfd):

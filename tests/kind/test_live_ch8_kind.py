@@ -8,48 +8,19 @@ Skipped when no course cluster answers.
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
-import nbformat
 import pytest
+from kind_support import solution_answer
 
-from course.cluster.client import connect, reachable
-from course.cluster.errors import ClusterError
-from graders import ch8, live, pipeline
+from graders import ch8
 
 pytestmark = pytest.mark.kind
 
-REPO = Path(__file__).resolve().parents[2]
 INIT_RESOURCES = "    resources:\n      limits:\n        cpu: 100m\n        memory: 32Mi\n"
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    try:
-        api = connect()
-    except ClusterError as exc:
-        pytest.skip(f"no course cluster: {exc.message}")
-    why = reachable(api)
-    if why is not None:
-        pytest.skip(f"no course cluster: {why}")
-    return api
-
-
-@pytest.fixture
-def required(monkeypatch, cluster):
-    monkeypatch.setenv("PODCOURSE_LIVE", "required")
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.setattr(live, "CONNECT", None)
 
 
 def reference() -> str:
     """GUARANTEED_POD as the solution notebook gives it."""
-    for nb_path in pipeline.notebooks_of(REPO / "solutions" / "ch8"):
-        for cell in nbformat.read(nb_path, as_version=4).cells:
-            if re.search(r"^GUARANTEED_POD\s*=", cell.source, re.M) and "### BEGIN SOLUTION" in cell.source:
-                return cell.source.split("### BEGIN SOLUTION", 1)[1].split("### END SOLUTION", 1)[0]
-    raise LookupError("ch8 has no GUARANTEED_POD answer cell")
+    return solution_answer("ch8", "GUARANTEED_POD")
 
 
 def test_reference_is_guaranteed_and_oom_killed_at_its_limit(required, capfd):

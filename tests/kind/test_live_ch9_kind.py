@@ -8,50 +8,21 @@ teaches. Skipped when no course cluster answers.
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 import yaml
+from kind_support import solution_answer
 
-from course.cluster.client import connect, reachable
-from course.cluster.errors import ClusterError
-from graders import ch9, live, pipeline
+from graders import ch9
 
 pytestmark = pytest.mark.kind
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Any:
-    try:
-        api = connect()
-    except ClusterError as exc:
-        pytest.skip(f"no course cluster: {exc.message}")
-    why = reachable(api)
-    if why is not None:
-        pytest.skip(f"no course cluster: {why}")
-    return api
-
-
-@pytest.fixture
-def required(monkeypatch: pytest.MonkeyPatch, cluster: Any) -> Any:
-    monkeypatch.setenv("PODCOURSE_LIVE", "required")
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.setattr(live, "CONNECT", None)
-    return cluster
 
 
 def reference() -> str:
     """HARDENED_POD as the solution notebook writes it."""
-    for nb_path in pipeline.notebooks_of(REPO / "solutions" / "ch9"):
-        for cell in nbformat.read(nb_path, as_version=4).cells:
-            if re.search(r"^HARDENED_POD\s*=", cell.source, re.M) and "### BEGIN SOLUTION" in cell.source:
-                return cell.source.split("### BEGIN SOLUTION", 1)[1].split("### END SOLUTION", 1)[0]
-    raise LookupError("ch9 has no HARDENED_POD answer cell")
+    return solution_answer("ch9", "HARDENED_POD")
 
 
 def test_reference_is_admitted_and_its_privileged_twin_refused(required: Any, capfd: Any) -> None:

@@ -9,40 +9,19 @@ behaviour point for the reason the chapter teaches. Skipped when no course clust
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
+from kind_support import solution_answer
 
-from course.cluster.client import connect, reachable
-from course.cluster.errors import ClusterError
 from graders import live, pipeline
 
 pytestmark = pytest.mark.kind
 
 REPO = Path(__file__).resolve().parents[2]
 LIVE_SUFFIX = "-live"
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    try:
-        api = connect()
-    except ClusterError as exc:
-        pytest.skip(f"no course cluster: {exc.message}")
-    why = reachable(api)
-    if why is not None:
-        pytest.skip(f"no course cluster: {why}")
-    return api
-
-
-@pytest.fixture
-def required(monkeypatch, cluster):
-    monkeypatch.setenv("PODCOURSE_LIVE", "required")
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.setattr(live, "CONNECT", None)
 
 
 def live_cells(nb) -> dict[str, float]:
@@ -63,14 +42,6 @@ def chapters_with_live_cells() -> list[str]:
 CHAPTERS = chapters_with_live_cells()
 
 
-def _answer(chapter: str, var: str) -> str:
-    for nb_path in pipeline.notebooks_of(REPO / "solutions" / chapter):
-        for cell in nbformat.read(nb_path, as_version=4).cells:
-            if re.search(rf"^{var}\s*=", cell.source, re.M) and "### BEGIN SOLUTION" in cell.source:
-                return cell.source.split("### BEGIN SOLUTION", 1)[1].split("### END SOLUTION", 1)[0]
-    raise LookupError(f"{chapter} has no {var} answer cell")
-
-
 # ---------------------------------------------------------------- each exercise, directly
 
 
@@ -78,7 +49,7 @@ def _answer(chapter: str, var: str) -> str:
 def test_reference_answer_earns_full_live_marks(required, capfd, cell):
     """Does each chapter's reference answer run and behave on the real cluster (full live marks)?"""
     exercise = cell.exercise
-    score = exercise(_answer(cell.chapter, cell.var))
+    score = exercise(solution_answer(cell.chapter, cell.var))
     out = capfd.readouterr()
     assert float(score) == exercise.max_points, out.out
     assert out.err == ""
@@ -96,7 +67,7 @@ WRONG = [
 def test_typical_mistakes_lose_the_behaviour_point(required, capfd, chapter, var, change, points, text):
     """Does each chapter's classic mistake fail on the real cluster for the reason the chapter teaches?"""
     exercise = live.CELLS[chapter][0]
-    answer = _answer(chapter, var)
+    answer = solution_answer(chapter, var)
     assert change[0] in answer, f"the reference answer changed; update this case ({change[0]!r})"
     score = exercise(answer.replace(change[0], change[1]))
     out = capfd.readouterr()

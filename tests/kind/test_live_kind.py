@@ -9,8 +9,6 @@ from __future__ import annotations
 import pytest
 
 from course.cluster import builders, live, probes
-from course.cluster.client import connect, reachable
-from course.cluster.errors import ClusterError
 from course.cluster.sandbox import Sandbox, sweep_stale
 
 pytestmark = pytest.mark.kind
@@ -19,15 +17,8 @@ SLOW = {"timeout": 120.0, "poll": 1.0}
 
 
 @pytest.fixture(scope="module")
-def api():
-    try:
-        client = connect()
-    except ClusterError as exc:
-        pytest.skip(f"no course cluster: {exc.message}")
-    why = reachable(client)
-    if why is not None:
-        pytest.skip(f"no course cluster: {why}")
-    return client
+def api(cluster):
+    return cluster
 
 
 def busybox(name="web", command=("sleep", "3600"), **kw):
