@@ -106,7 +106,7 @@ def cold_start(runs: int = 10) -> None:
 
     pod = (
         "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\n"
-        "spec:\n  containers:\n  - {name: web, image: nginx:1.27}\n"
+        "spec:\n  containers:\n  - {name: web, image: nginx:1.22}\n"
     )
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
         fh.write(pod)

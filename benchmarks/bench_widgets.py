@@ -29,13 +29,13 @@ spec:
     readinessProbe: {tcpSocket: {port: 15001}, periodSeconds: 5}
   containers:
   - name: web
-    image: nginx:1.27
+    image: nginx:1.22
     ports: [{containerPort: 80, name: http}]
     resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {cpu: 500m, memory: 128Mi}}
     livenessProbe: {httpGet: {path: /healthz, port: 80}}
     volumeMounts: [{name: logs, mountPath: /var/log/nginx}]
   - name: shipper
-    image: busybox:1.36
+    image: busybox:1.35
     command: [sh, -c, "tail -F /logs/access.log"]
     volumeMounts: [{name: logs, mountPath: /logs, readOnly: true}]
   volumes:

@@ -58,7 +58,7 @@ def pinned(image: Any) -> bool:
 
 
 def _repository(image: Any) -> str:
-    """`docker.io/library/nginx:1.27@sha256:...` -> `docker.io/library/nginx`."""
+    """`docker.io/library/nginx:1.22@sha256:...` -> `docker.io/library/nginx`."""
     if not isinstance(image, str):
         return ""
     name = image.split("@", 1)[0]
@@ -105,10 +105,10 @@ def _pinned_nginx(answer: Answer) -> Any:
     image = c.get("image")
     if _repository(image) not in ("nginx", "library/nginx", "docker.io/library/nginx"):
         return Fail(f"the image is {image!r}; use nginx.", path=f"spec.containers[{i}].image",
-                    hint="Use `image: nginx:1.27`.")
+                    hint="Use `image: nginx:1.22`.")
     if not pinned(image):
         return Fail(f"{image!r} does not name a version, so every node may pull a different nginx.",
-                    path=f"spec.containers[{i}].image", hint="Pin a tag such as `nginx:1.27`.")
+                    path=f"spec.containers[{i}].image", hint="Pin a tag such as `nginx:1.22`.")
     return True
 
 

@@ -113,14 +113,14 @@ def _app_and_debug(answer: Answer) -> Any:
     repo = re.split(r"[:@]", image.rsplit("/", 1)[-1])[0] if isinstance(image, str) else None
     if repo != "nginx":
         return Fail(f"the app image is {image!r}; run nginx.", path=f"spec.containers[{i}].image",
-                    hint="Use `image: nginx:1.27`.")
+                    hint="Use `image: nginx:1.22`.")
     if not pinned(image):
         return Fail(f"{image!r} does not name a version.", path=f"spec.containers[{i}].image",
-                    hint="Pin a tag such as `nginx:1.27`.")
+                    hint="Pin a tag such as `nginx:1.22`.")
     j, debug = container_named(doc, "debug")
     if not isinstance(debug.get("image"), str) or not str(debug.get("image")).startswith(("busybox:", "busybox@")):
         return Fail(f"the debug image is {debug.get('image')!r}.", path=f"spec.containers[{j}].image",
-                    hint="Use `image: busybox:1.36`: it has ps, kill and a shell.")
+                    hint="Use `image: busybox:1.35`: it has ps, kill and a shell.")
     return True
 
 

@@ -201,7 +201,7 @@ sidecar = Exercise(
 # Exercise 2: fix the Pod whose containers both listen on 80
 # ---------------------------------------------------------------------------
 
-WEB_IMAGE = "nginx:1.27"
+WEB_IMAGE = "nginx:1.22"
 EXPORTER_IMAGE = "nginx/nginx-prometheus-exporter:1.3.0"
 
 
@@ -298,7 +298,7 @@ port_fix = Exercise(
     cases=[
         Case("it is one Pod manifest named web-metrics", 1, _fix_identity),
         Case("the port clash is gone and the checker reports no errors", 1, _clash_gone),
-        Case("still web (nginx:1.27) and exporter, same images", 1, _fix_containers),
+        Case("still web (nginx:1.22) and exporter, same images", 1, _fix_containers),
         Case("web still serves on port 80", 1, _web_unchanged, hidden=True),
         Case("the exporter listens on the port it declares, not 80", 1, _exporter_listens_where_declared,
              hidden=True),

@@ -168,7 +168,7 @@ def _pinned_images(answer: Answer) -> Any:
     for i, c in enumerate(containers(doc)):
         if not pinned(c.get("image")):
             return Fail(f"image {c.get('image')!r} of container {c.get('name')!r} names no version.",
-                        path=f"spec.containers[{i}].image", hint="Pin a tag, for example busybox:1.36.")
+                        path=f"spec.containers[{i}].image", hint="Pin a tag, for example busybox:1.35.")
     return True
 
 
@@ -386,9 +386,9 @@ spec:
   hostIPC: true
   containers:
   - name: web
-    image: nginx:1.27
+    image: nginx:1.22
   - name: reloader
-    image: busybox:1.36
+    image: busybox:1.35
     command: ["sh", "-c", "while sleep 30; do pkill -HUP -o nginx; done"]
 """
 

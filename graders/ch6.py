@@ -468,7 +468,7 @@ metadata:
 spec:
   containers:
   - name: web
-    image: nginx:1.27
+    image: nginx:1.22
     ports:
     - containerPort: 80
 """
@@ -624,16 +624,16 @@ def _plan_orders(answer: Answer) -> live.Plan:
             image = c.get("image")
             if name == PROXY:
                 probe = isinstance(c.get("startupProbe"), dict)
-                live.stand_in(c, "busybox:1.36", _server(PROXY, proxy_port))
+                live.stand_in(c, "busybox:1.35", _server(PROXY, proxy_port))
                 if probe:
                     c["startupProbe"] = {"tcpSocket": {"port": proxy_port}, "periodSeconds": 1, "failureThreshold": 30}
                 notes.append(f"db-proxy runs a stand-in for {image!r}: busybox httpd listening on port {proxy_port}"
                              + (", with a startupProbe on that port." if probe else "."))
             elif name == MIGRATE:
-                live.stand_in(c, "busybox:1.36", f"{_record(MIGRATE)}; sleep 1")
+                live.stand_in(c, "busybox:1.35", f"{_record(MIGRATE)}; sleep 1")
                 notes.append(f"migrate runs a stand-in for {image!r}: it records its start and exits 0 a second later.")
             else:
-                live.stand_in(c, "busybox:1.36", _server(APP, _port_of(c, APP_PORT)))
+                live.stand_in(c, "busybox:1.35", _server(APP, _port_of(c, APP_PORT)))
                 notes.append(f"app runs a stand-in for {image!r}: busybox httpd on port {_port_of(c, APP_PORT)}.")
     live.others_must_be_course_images(doc, (PROXY, MIGRATE, APP))
     for f in ("initContainers", "containers"):

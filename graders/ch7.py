@@ -602,7 +602,7 @@ def _plan_web(answer: Answer) -> live.Plan:
     notes = [f"web runs a stand-in for {web.get('image')!r}: busybox httpd serving {WEB_ROOT} on port(s) "
              f"{', '.join(map(str, listen))}, with {health} there from the start{missing}; your probes are kept "
              "as you wrote them."]
-    web["image"] = "busybox:1.36"
+    web["image"] = "busybox:1.35"
     web["command"] = ["sh", "-c", script]
     for key in ("args", "lifecycle", "workingDir"):
         web.pop(key, None)

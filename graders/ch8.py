@@ -262,9 +262,9 @@ def _plan_guaranteed(answer: Answer) -> live.Plan:
                            hint="Keep app in spec.containers.")
             facts["app"] = i
             facts["memory"] = _resources(c)[1].get("memory")
-        notes.append(f"{name} runs a stand-in for {c.get('image')!r} ({role}): busybox:1.36 running `{script}`; "
+        notes.append(f"{name} runs a stand-in for {c.get('image')!r} ({role}): busybox:1.35 running `{script}`; "
                      "its resources are yours.")
-        live.stand_in(c, "busybox:1.36", script)
+        live.stand_in(c, "busybox:1.35", script)
     live.others_must_be_course_images(doc, tuple(SIZES))
     return live.Plan(doc, notes, facts=facts)
 
@@ -506,20 +506,20 @@ metadata:
 spec:
   initContainers:
   - name: fetch-data
-    image: busybox:1.36
+    image: busybox:1.35
     resources:
       requests: {cpu: "1", memory: 128Mi}
   - name: unpack
-    image: busybox:1.36
+    image: busybox:1.35
     resources:
       requests: {cpu: 250m, memory: 256Mi}
   containers:
   - name: app
-    image: python:3.12-slim
+    image: python:3.11-slim
     resources:
       requests: {cpu: 500m, memory: 256Mi}
   - name: metrics
-    image: busybox:1.36
+    image: busybox:1.35
     resources:
       requests: {cpu: 100m, memory: 64Mi}
 """
@@ -532,17 +532,17 @@ metadata:
 spec:
   initContainers:
   - name: proxy
-    image: nginx:1.27
+    image: nginx:1.22
     restartPolicy: Always
     resources:
       requests: {cpu: 200m, memory: 128Mi}
   - name: migrate
-    image: busybox:1.36
+    image: busybox:1.35
     resources:
       requests: {cpu: 500m, memory: 512Mi}
   containers:
   - name: app
-    image: python:3.12-slim
+    image: python:3.11-slim
     resources:
       limits: {cpu: 600m, memory: 256Mi}
 """

@@ -24,7 +24,7 @@ IMAGES_FILE = HERE / "images.txt"
 _INSTALL = {
     "docker": "Install Docker (https://docs.docker.com/get-docker/) or Podman, and start it.",
     "kind": "Install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation), e.g. "
-    "`go install sigs.k8s.io/kind@v0.30.0` or `brew install kind`.",
+    "`go install sigs.k8s.io/kind@v0.33.0` or `brew install kind`.",
     "kubectl": "Install kubectl (https://kubernetes.io/docs/tasks/tools/).",
 }
 
@@ -126,6 +126,7 @@ def up(
     images: Sequence[str] | None = None,
     wait_seconds: int = 180,
     say: Say = _quiet_say,
+    pull: bool = False,
 ) -> None:
     """Create the course cluster (if absent), wait for its nodes, and preload the course images."""
     _run(["kind", "version"], timeout=10)  # missing kind -> install hint before Docker checks
@@ -159,7 +160,7 @@ def up(
     why = api_reachable(context)
     if why is not None:
         raise ClusterError(f"The API server of {context} is not reachable: {why}", "Run `pod-course cluster status`.")
-    load_images(images, name=name, say=say)
+    load_images(images, name=name, say=say, pull=pull)
 
 
 def down(*, name: str = COURSE_CLUSTER, say: Say = _quiet_say) -> bool:
@@ -173,11 +174,33 @@ def down(*, name: str = COURSE_CLUSTER, say: Say = _quiet_say) -> bool:
     return True
 
 
-def load_images(images: Sequence[str] | None = None, *, name: str = COURSE_CLUSTER, say: Say = _quiet_say) -> list[str]:
-    """Pull (if needed) and load images into every node, so exercises start without the internet."""
+def can_build_images() -> bool:
+    """Whether this host can build the Debian stand-ins (Debian's apt and dpkg-deb, and Go for pause)."""
+    return all(shutil.which(t) for t in ("apt-get", "apt-cache", "dpkg-deb"))
+
+
+def load_images(
+    images: Sequence[str] | None = None, *, name: str = COURSE_CLUSTER, say: Say = _quiet_say, pull: bool = False
+) -> list[str]:
+    """Load the course images into every node, so exercises start without a registry.
+
+    On a Debian-like host the stand-ins are built from Debian packages (the same images the local
+    engine runs); elsewhere, or with `pull`, the published images of the same names are pulled
+    with Docker first.
+    """
     wanted = list(images) if images is not None else course_images()
     if name not in clusters():
         raise ClusterError(f"There is no kind cluster named {name!r}.", "Create it with `pod-course cluster up`.")
+    if not pull and can_build_images():
+        from course.cluster.local import images as stand_ins
+
+        for image, archive in stand_ins.build_all(wanted, say=say).items():
+            if image not in wanted:
+                continue  # kind's node image has its own pause image
+            say(f"loading {image} (Debian stand-in) into {name}")
+            _must(["kind", "load", "image-archive", str(archive), "--name", name], 600,
+                  "Check there is free disk space, then retry `pod-course cluster load-images`.")
+        return wanted
     for image in wanted:
         if _run(["docker", "image", "inspect", image], timeout=30).returncode != 0:
             say(f"pulling {image}")

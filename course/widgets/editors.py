@@ -380,7 +380,7 @@ class ContainerEditor(Editor):
         super().__init__(**kwargs)
         self.init = init
         self.name = text("name", "app", width="260px")
-        self.image = text("image", "nginx:1.27", width="360px")
+        self.image = text("image", "nginx:1.22", width="360px")
         self.name.add_class("podcourse-container-name")
         self.image.add_class("podcourse-image")
         self.command = text("command", "", "e.g. sh -c 'echo hi'")

@@ -119,7 +119,7 @@ class PodEditor(w.VBox):
             initial = Path(path).read_text(encoding="utf-8")
         if initial is None:
             initial = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "my-pod"},
-                       "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}
+                       "spec": {"containers": [{"name": "app", "image": "nginx:1.22"}]}}
         # Showing the editor must not overwrite an answer the learner typed elsewhere: the answer
         # file is written only from the learner's first change on.
         wanted, self.autosave = self.autosave, False
