@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 PORT   ?= 8888
 
-.PHONY: lab test lint bench notebooks demo kind-test clean help
+.PHONY: lab test lint bench notebooks demo cluster-test cluster-lifecycle-test cluster-up cluster-down clean help
 
 help:
 	@echo "make lab        open the course in JupyterLab (creates .venv on first run)"
@@ -15,7 +15,9 @@ help:
 	@echo "make bench      run the benchmarks and print their figures"
 	@echo "make notebooks  regenerate notebooks/ (student releases) from solutions/"
 	@echo "make demo       grade the embedded sample class and print a score table"
-	@echo "make kind-test  run the live checks against a real kind cluster"
+	@echo "make cluster-up    start the local course cluster (root, Linux; builds Kubernetes once)"
+	@echo "make cluster-test  run the real-cluster suite on the course cluster that is up (kind or local)"
+	@echo "make cluster-down  stop the local course cluster and remove everything it made"
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -51,8 +53,17 @@ notebooks: $(VENV)/.test-installed
 demo: $(VENV)/.test-installed
 	$(PY) tools/demo.py
 
-kind-test: $(VENV)/.test-installed
-	$(BIN)/pytest -m kind tests/kind
+cluster-test: $(VENV)/.test-installed
+	$(BIN)/pytest -m cluster tests/cluster
+
+cluster-lifecycle-test: $(VENV)/.test-installed
+	$(BIN)/pytest -m lifecycle tests/cluster -s
+
+cluster-up: $(VENV)/.test-installed
+	$(BIN)/pod-course cluster up --engine local
+
+cluster-down: $(VENV)/.test-installed
+	$(BIN)/pod-course cluster down --engine local
 
 clean:
 	rm -rf $(VENV) .nbgrader demo-out test-artifacts

@@ -144,9 +144,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--disable", action="append", default=[], metavar="RULE", help="switch a lint off (repeatable)"
     )
 
-    cluster = sub.add_parser("cluster", help="manage the course's local kind cluster")
-    cluster.add_argument("action", choices=("up", "down", "status", "load-images"))
+    cluster = sub.add_parser("cluster", help="manage the course cluster (kind, or the local engine)")
+    cluster.add_argument("action", choices=("up", "down", "status", "load-images", "build"))
+    cluster.add_argument(
+        "--engine", choices=("kind", "local"), default=None,
+        help="kind (default for up: nodes in Docker) or local (root on Linux, no Docker: upstream components "
+        "built from source as processes); down/status/load-images use the one that is up",
+    )
     cluster.add_argument("--name", default="pod-course", help="kind cluster name (default: pod-course)")
+    cluster.add_argument("--pull", action="store_true",
+                         help="kind only: pull the published images instead of building the Debian stand-ins")
 
     rules = sub.add_parser("rules", help="list every rule with its summary")
     rules.add_argument("--format", choices=("text", "json"), default="text")
@@ -175,24 +182,67 @@ def run_rules(fmt: str, out: TextIO | None = None) -> int:
     return 0
 
 
-def run_cluster(action: str, *, name: str = "pod-course") -> int:
+def _engine(action: str, engine: str | None) -> str:
+    """The engine an action means: the one named, else for `up` kind, else the local one if it exists."""
+    if engine:
+        return engine
+    if action in ("up", "build"):
+        return "kind" if action == "up" else "local"
+    from course.cluster.local import engine as local
+
+    return "local" if local.state_dir().exists() else "kind"
+
+
+def run_cluster(action: str, *, name: str = "pod-course", engine: str | None = None, pull: bool = False) -> int:
     """`pod-course cluster ACTION`: 0 on success, 1 when the cluster is not usable, 2 when a tool is missing."""
     from course.cluster import kind
     from course.cluster.errors import ClusterError
+    from course.cluster.local import engine as local
 
     def say(line: str) -> None:
         print(line, flush=True)
 
+    which = _engine(action, engine)
     try:
+        if which == "local":
+            if action == "build":
+                from course.cluster.local import build, images
+
+                build.build_all(say=say)
+                images.build_all(say=say)
+                print(f"binaries and images are in {build.cache_root()}")
+                return 0
+            if action == "up":
+                local.up(say=say)
+                print(local.status())
+                return 0
+            if action == "down":
+                removed = local.down(say=say)
+                left = local.leftovers()
+                if left:
+                    print("left behind: " + "; ".join(left), file=sys.stderr)
+                    return 1
+                print("removed" if removed else "no local cluster")
+                return 0
+            if action == "load-images":
+                loaded = local.load_images(say=say)
+                print(f"loaded {len(loaded)} image(s)")
+                return 0
+            lst = local.status()
+            print(lst)
+            return 0 if lst.ok else 1
+        if action == "build":
+            print("`build` prepares the local engine: use `pod-course cluster build --engine local`.", file=sys.stderr)
+            return 2
         if action == "up":
-            kind.up(name=name, say=say)
+            kind.up(name=name, say=say, pull=pull)
             print(kind.status(name=name))
             return 0
         if action == "down":
             print("deleted" if kind.down(name=name, say=say) else f"no kind cluster named {name!r}")
             return 0
         if action == "load-images":
-            loaded = kind.load_images(name=name, say=say)
+            loaded = kind.load_images(name=name, say=say, pull=pull)
             print(f"loaded {len(loaded)} image(s)")
             return 0
         st = kind.status(name=name)
@@ -221,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "rules":
             return run_rules(args.format)
         if args.command == "cluster":
-            return run_cluster(args.action, name=args.name)
+            return run_cluster(args.action, name=args.name, engine=args.engine, pull=args.pull)
     except BrokenPipeError:  # `pod-course check ... | head`
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -278,7 +278,7 @@ def _rate_pod(spec_extra: str = "", container_sc: str = _HARDENED_SC, pod_sc: st
         "  securityContext:\n    runAsNonRoot: true\n    runAsUser: 1000\n"
         "    seccompProfile:\n      type: RuntimeDefault\n")
     return ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: rated\nspec:\n" + psc + spec_extra
-            + "  containers:\n  - name: app\n    image: busybox:1.36\n    command: [\"sleep\", \"3600\"]\n"
+            + "  containers:\n  - name: app\n    image: busybox:1.35\n    command: [\"sleep\", \"3600\"]\n"
             + container_sc + volume_mounts)
 
 
@@ -483,7 +483,7 @@ spec:
   hostNetwork: true
   containers:
   - name: web
-    image: busybox:1.36
+    image: busybox:1.35
     command: ["sh", "-c", "{WEB_SCRIPT}"]
     ports:
     - containerPort: 8080
@@ -510,9 +510,9 @@ def _same_web(answer: Answer) -> Any:
         return verdict
     doc = pod(answer)
     i, c = _container(doc, "web")
-    if c.get("image") != "busybox:1.36":
+    if c.get("image") != "busybox:1.35":
         return Fail(f"web runs {c.get('image')!r}; harden the Pod, keep its program.",
-                    path=f"spec.containers[{i}].image", hint="Keep `image: busybox:1.36`.")
+                    path=f"spec.containers[{i}].image", hint="Keep `image: busybox:1.35`.")
     ports = [p.get("containerPort") for p in _items(c.get("ports"))]
     if 8080 not in ports:
         return Fail("web no longer declares port 8080, where httpd listens.", path=f"spec.containers[{i}].ports",
@@ -578,7 +578,7 @@ harden_web = Exercise(
     title="Exercise 4 - harden a Pod until restricted admits it",
     answer_name="HARDENED_POD",
     cases=[
-        Case("one Pod hello-web whose web container still runs busybox:1.36 on port 8080", 1, _same_web),
+        Case("one Pod hello-web whose web container still runs busybox:1.35 on port 8080", 1, _same_web),
         Case("the Pod passes the restricted Pod Security Standard (latest)", 2, _passes("restricted")),
         Case("web runs as a numeric non-root user (busybox's image user is root)", 1, _numeric_non_root,
              hidden=True),
@@ -591,7 +591,7 @@ harden_web = Exercise(
 )
 
 # ---------------------------------------------------------------------------
-# Exercise 5: bind port 80 as a non-root user with NET_BIND_SERVICE only
+# Exercise 5: bind port 80 as a non-root user with NET_BIND_SERVICE only, on any runtime
 # ---------------------------------------------------------------------------
 
 EDGE_IMAGE = "ghcr.io/example/edge-proxy:2.0.4"
@@ -635,8 +635,11 @@ def _only_net_bind(answer: Answer) -> Any:
                     "string: restricted allows NET_BIND_SERVICE, not CAP_NET_BIND_SERVICE.", path=f"{where}.add",
                     hint='Write `add: ["NET_BIND_SERVICE"]`.')
     if not add:
-        return Fail("proxy adds no capability back, so binding port 80 as uid 101 fails with EACCES.",
-                    path=f"{where}.add", hint='Add `add: ["NET_BIND_SERVICE"]`.')
+        return Fail("proxy adds no capability back. On the course cluster this Pod would still bind port 80 "
+                    "(containerd 2.x sets net.ipv4.ip_unprivileged_port_start=0 in every Pod), but on a runtime "
+                    "that keeps the kernel's default of 1024 uid 101 gets EACCES: the exercise asks for a Pod "
+                    "that works on any runtime.",
+                    path=f"{where}.add", hint='Add `add: ["NET_BIND_SERVICE"]` after `drop: ["ALL"]`.')
     return Fail(f"proxy adds {add!r}; binding a port below 1024 takes NET_BIND_SERVICE and nothing else.",
                 path=f"{where}.add", hint='Use exactly `add: ["NET_BIND_SERVICE"]` (the only one restricted allows).')
 
@@ -690,7 +693,7 @@ def _plan_hardened(answer: Answer) -> live.Plan:
         lines += ["  " + violation_text(v) for v in result.violations]
         raise Fail("\n".join(lines), hint="Fix what the test cell above lists, then run this cell again.")
     notes: list[str] = []
-    live.course_or_stand_in(web, "a web server running as a non-root user", "busybox:1.36", _STAND_IN, notes)
+    live.course_or_stand_in(web, "a web server running as a non-root user", "busybox:1.35", _STAND_IN, notes)
     live.others_must_be_course_images(doc, ("web",))
     name = _map(doc.get("metadata")).get("name")
     return live.Plan(doc, notes, facts={"web": i, "name": name if isinstance(name, str) else "pod"})

@@ -40,7 +40,7 @@ from graders.core import Case, CaseResult, Exercise, Fail, container_named, erro
 # Test hooks: how to reach the cluster, and how long to wait. Tests point CONNECT at an API
 # double and shrink TIMING; nothing else should change them.
 CONNECT: Callable[[], Any] | None = None
-TIMING: dict[str, float] = {"timeout": 40.0, "poll": 1.0, "settle": 2.0, "retry": 1.0, "exec": 10.0}
+TIMING: dict[str, float] = {"timeout": 40.0, "poll": 1.0, "settle": 2.0, "retry": 1.0, "exec": 10.0, "stable": 3.0}
 PSS_LEVEL = "baseline"  # nginx and busybox run as root; baseline still refuses host namespaces
 
 NOT_RUN = "not checked: the live run did not get this far (see above)."
@@ -72,11 +72,11 @@ def course_images() -> list[str]:
 
         return read()
     except Exception:
-        return ["busybox:1.36", "nginx:1.27", "python:3.12-slim"]
+        return ["busybox:1.35", "nginx:1.22", "python:3.11-slim"]
 
 
 def _repository(image: Any) -> str:
-    """`docker.io/library/nginx:1.27` -> `nginx`; empty for anything that is not an image name."""
+    """`docker.io/library/nginx:1.22` -> `nginx`; empty for anything that is not an image name."""
     if not isinstance(image, str) or not image.strip():
         return ""
     name = image.strip().split("@", 1)[0]
@@ -90,7 +90,7 @@ def _repository(image: Any) -> str:
 
 
 def course_image_for(image: Any) -> str | None:
-    """The course image of the same repository (`nginx:1.25` -> `nginx:1.27`), or None."""
+    """The course image of the same repository (`nginx:1.25` -> `nginx:1.22`), or None."""
     repo = _repository(image)
     return next((c for c in course_images() if _repository(c) == repo), None) if repo else None
 
@@ -173,6 +173,11 @@ def _others_must_be_course_images(doc: dict[str, Any], roles: Sequence[str]) -> 
 
 
 def _kubeconfig_present() -> bool:
+    from course.cluster.client import course_target
+
+    target, _ = course_target()
+    if target:
+        return os.path.isfile(target)
     paths = os.environ.get("KUBECONFIG")
     candidates = paths.split(os.pathsep) if paths else [os.path.expanduser("~/.kube/config")]
     return any(p and os.path.isfile(p) for p in candidates)
@@ -267,7 +272,8 @@ def run_plan(plan: Plan, behaviours: Sequence[Behaviour], *, slug: str, until: s
                     meta = created.get("metadata") if isinstance(created.get("metadata"), dict) else {}
                     name = meta.get("name") if isinstance(meta.get("name"), str) else name
                     report, result.findings = live.wait_for_pod(
-                        api, box.name, name, until=until, timeout=TIMING["timeout"], poll=TIMING["poll"]  # type: ignore[arg-type]
+                        api, box.name, name, until=until, timeout=TIMING["timeout"], poll=TIMING["poll"],  # type: ignore[arg-type]
+                        stable=TIMING["stable"],
                     )
                     result.report = report
                     if report.outcome in ("ready", "running", "completed"):
@@ -435,10 +441,10 @@ def _plan_web_with_logs(answer: Answer) -> Plan:
     _, web = container_named(doc, "web")
     _, shipper = container_named(doc, "log-shipper")
     notes: list[str] = []
-    _course_or_stand_in(web, "a web server", "nginx:1.27", "exec nginx -g 'daemon off;'", notes)
+    _course_or_stand_in(web, "a web server", "nginx:1.22", "exec nginx -g 'daemon off;'", notes)
     mount = next((m.get("mountPath") for m in _mounts(shipper) if isinstance(m.get("mountPath"), str)), None)
     tail = f"tail -F {shlex.quote(mount.rstrip('/') + '/access.log')}" if mount else "while sleep 3600; do :; done"
-    _course_or_stand_in(shipper, "a log shipper", "busybox:1.36", tail, notes)
+    _course_or_stand_in(shipper, "a log shipper", "busybox:1.35", tail, notes)
     _others_must_be_course_images(doc, ("web", "log-shipper"))
     return Plan(doc, notes)
 
@@ -505,8 +511,8 @@ def _plan_sidecar(answer: Answer) -> Plan:
         "the port the orders app listens on.",
         f"proxy runs a stand-in for {proxy.get('image')!r}: busybox httpd listening on its LISTEN_PORT.",
     ]
-    _stand_in(app, "busybox:1.36", _APP_SCRIPT)
-    _stand_in(proxy, "busybox:1.36", _PROXY_SCRIPT)
+    _stand_in(app, "busybox:1.35", _APP_SCRIPT)
+    _stand_in(proxy, "busybox:1.35", _PROXY_SCRIPT)
     _others_must_be_course_images(doc, ("app", "proxy"))
     h = f"[{host}]" if ":" in host else host
     return Plan(doc, notes, facts={"url": f"http://{h}:{port}/", "upstream": upstream, "proxy": j, "app": i})
@@ -562,9 +568,9 @@ def _plan_log_collection(answer: Answer) -> Plan:
         raise Fail(f"a mount of {vol} has no mountPath.", path=f"spec.{sfld}[{si}].volumeMounts")
     notes: list[str] = []
     log = produce.rstrip("/") + "/app.log"
-    _course_or_stand_in(app, "the app writing its log", "busybox:1.36",
+    _course_or_stand_in(app, "the app writing its log", "busybox:1.35",
                         f"while true; do date >> {shlex.quote(log)}; sleep 5; done", notes)
-    _course_or_stand_in(shipper, "a log shipper", "busybox:1.36",
+    _course_or_stand_in(shipper, "a log shipper", "busybox:1.35",
                         f"tail -n+1 -F {shlex.quote(consume.rstrip('/') + '/app.log')}", notes)
     _others_must_be_course_images(doc, (PRODUCER, CONSUMER))
     return Plan(doc, notes, facts={"volume": vol, "produce": produce, "consume": consume,
@@ -621,8 +627,8 @@ def _plan_reload(answer: Answer) -> Plan:
     _, web = container_named(doc, "web")
     k, reloader = container_named(doc, "reloader")
     notes: list[str] = []
-    _course_or_stand_in(web, "nginx", "nginx:1.27", "exec nginx -g 'daemon off;'", notes)
-    _course_or_stand_in(reloader, "a reloader", "busybox:1.36", "while sleep 10; do :; done", notes)
+    _course_or_stand_in(web, "nginx", "nginx:1.22", "exec nginx -g 'daemon off;'", notes)
+    _course_or_stand_in(reloader, "a reloader", "busybox:1.35", "while sleep 10; do :; done", notes)
     _others_must_be_course_images(doc, ("web", "reloader"))
     spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
     maps: dict[str, dict[str, str]] = {}

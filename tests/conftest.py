@@ -24,3 +24,14 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"reference material not found at {SHARED} (set POD_COURSE_SHARED)")
     return SHARED
+
+
+@pytest.fixture(autouse=True)
+def _no_course_cluster_outside_the_cluster_tier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Unit tests never find a running local engine or a named course context; the cluster tier does."""
+    if request.node.get_closest_marker("cluster") or request.node.get_closest_marker("lifecycle"):
+        return
+    monkeypatch.setenv("PODCOURSE_LOCAL_DIR", str(tmp_path_factory.getbasetemp() / "no-local-cluster"))
+    monkeypatch.delenv("PODCOURSE_CONTEXT", raising=False)
+    monkeypatch.delenv("PODCOURSE_KUBECONFIG", raising=False)

@@ -20,7 +20,7 @@ metadata:
 spec:
   containers:
   - name: web
-    image: nginx:1.27
+    image: nginx:1.22
     ports:
     - containerPort: 80
 """
@@ -33,7 +33,7 @@ metadata:
 spec:
   containers:
   - name: web
-    image: nginx:1.27
+    image: nginx:1.22
     ports:
     - containerPort: 70000
 """

@@ -18,7 +18,7 @@ metadata:
 spec:
   containers:
   - name: web
-    image: nginx:1.27
+    image: nginx:1.22
     ports:
     - containerPort: 80
 """
@@ -40,10 +40,10 @@ spec:
     [
         (HELLO, 6, None),
         (STARTER, 0, "metadata.name: Invalid value"),
-        (HELLO.replace("nginx:1.27", "nginx"), 5, "does not name a version"),
-        (HELLO.replace("nginx:1.27", "nginx:latest"), 5, "does not name a version"),
-        (HELLO.replace("nginx:1.27", "docker.io/library/nginx@sha256:" + "a" * 64), 6, None),
-        (HELLO.replace("nginx:1.27", "httpd:2.4"), 5, "use nginx"),
+        (HELLO.replace("nginx:1.22", "nginx"), 5, "does not name a version"),
+        (HELLO.replace("nginx:1.22", "nginx:latest"), 5, "does not name a version"),
+        (HELLO.replace("nginx:1.22", "docker.io/library/nginx@sha256:" + "a" * 64), 6, None),
+        (HELLO.replace("nginx:1.22", "httpd:2.4"), 5, "use nginx"),
         (HELLO.replace("    ports:\n    - containerPort: 80\n", ""), 5, "does not declare port 80"),
         (HELLO.replace("- containerPort: 80", "- containerPort: 80\n      hostPort: 80"), 5, "Remove hostPort"),
         (HELLO.replace("    app: hello\n", "    app: web\n"), 5, "no label app=hello"),
@@ -51,7 +51,7 @@ spec:
         (HELLO + "---\n" + HELLO, 0, "holds 2 YAML documents"),
         ("\n# YOUR ANSWER HERE\n", 0, "Build the Pod in the editor above"),
         ({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "hello", "labels": {"app": "hello"}},
-          "spec": {"containers": [{"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}]}]}},
+          "spec": {"containers": [{"name": "web", "image": "nginx:1.22", "ports": [{"containerPort": 80}]}]}},
          6, None),
         ({"spec": {"containers": "web"}}, 0, None),
         ([1, 2, None], 0, None),

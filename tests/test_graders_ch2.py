@@ -22,9 +22,9 @@ spec:
   shareProcessNamespace: true
   containers:
   - name: app
-    image: nginx:1.27
+    image: nginx:1.22
   - name: debug
-    image: busybox:1.36
+    image: busybox:1.35
     command: ["sleep", "infinity"]
 """
 
@@ -102,15 +102,15 @@ def _debug(old: str, new: str) -> str:
 @pytest.mark.parametrize(("manifest", "points", "message"), [
     (DEBUG_POD, 7, ""),
     (_debug("  shareProcessNamespace: true\n", ""), 6, "Set `shareProcessNamespace: true` under spec"),
-    (_debug("  shareProcessNamespace: true\n", "").replace("image: nginx:1.27\n",
-                                                           "image: nginx:1.27\n    shareProcessNamespace: true\n"),
+    (_debug("  shareProcessNamespace: true\n", "").replace("image: nginx:1.22\n",
+                                                           "image: nginx:1.22\n    shareProcessNamespace: true\n"),
      5, "It is a Pod-level field"),
     (_debug("shareProcessNamespace: true", 'shareProcessNamespace: "true"'), 5, "Write true without quotes"),
     (_debug("shareProcessNamespace: true", "hostPID: true"), 5, "hostPID: true puts the Pod in the node's PID"),
     (_debug('    command: ["sleep", "infinity"]\n', ""), 6, "CrashLoopBackOff"),
     (_debug('    command: ["sleep", "infinity"]\n', '    command: ["echo", "hi"]\n'), 6, "does not keep it running"),
     (_debug('    command: ["sleep", "infinity"]\n', "    stdin: true\n    tty: true\n"), 7, ""),
-    (_debug("image: nginx:1.27", "image: nginx"), 6, "does not name a version"),
+    (_debug("image: nginx:1.22", "image: nginx"), 6, "does not name a version"),
     (_debug("name: web-debug", "name: debug-pod"), 6, "metadata.name: the Pod is named 'debug-pod'"),
     (_debug("name: debug\n", "name: shell\n"), 5, "there is no container named 'debug'"),
     (_debug('    command: ["sleep", "infinity"]\n',

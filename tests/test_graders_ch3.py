@@ -108,7 +108,7 @@ FIX_TEMPLATE = pod_yaml("""
     spec:
       containers:
       - name: web
-        image: nginx:1.27
+        image: nginx:1.22
         ports:
         - containerPort: WEB_PORT
       - name: exporter
@@ -146,8 +146,8 @@ def fix(web: int = 80, exp: int = 9113, args: str = '["--nginx.scrape-uri=http:/
          "lost its --nginx.scrape-uri"),
         (fix(web=8080, exp=80, args='["--nginx.scrape-uri=http://localhost:8080/stub_status", '
              '"--web.listen-address=:80"]'), 4, "web still serves on port 80", "web no longer declares port 80"),
-        (fix().replace("image: nginx:1.27", "image: nginx:latest"), 6,
-         "still web (nginx:1.27) and exporter, same images", "Keep `image: nginx:1.27`"),
+        (fix().replace("image: nginx:1.22", "image: nginx:latest"), 6,
+         "still web (nginx:1.22) and exporter, same images", "Keep `image: nginx:1.22`"),
     ],
 )
 def test_port_fix_cases(answer: str, points: float, failing: str | None, message: str | None) -> None:

@@ -21,14 +21,14 @@ spec:
     emptyDir: {}
   initContainers:
   - name: log-shipper
-    image: busybox:1.36
+    image: busybox:1.35
     restartPolicy: Always
     args: ["sh", "-c", "tail -n+1 -F /logs/app.log"]
     volumeMounts:
     - {name: logs, mountPath: /logs, readOnly: true}
   containers:
   - name: app
-    image: busybox:1.36
+    image: busybox:1.35
     args: ["sh", "-c", "while true; do date >> /var/log/app/app.log; sleep 5; done"]
     volumeMounts:
     - {name: logs, mountPath: /var/log/app}
@@ -42,7 +42,7 @@ metadata:
 spec:
   containers:
   - name: app
-    image: busybox:1.36
+    image: busybox:1.35
     args: ["sh", "-c", "while true; do date >> /var/log/app/app.log; sleep 5; done"]
 """
 
@@ -57,13 +57,13 @@ spec:
     emptyDir: {}
   initContainers:
   - name: render-config
-    image: busybox:1.36
+    image: busybox:1.35
     command: ["sh", "-c", "echo 'events {}' > /work/nginx.conf"]
     volumeMounts:
     - {name: config, mountPath: /work}
   containers:
   - name: web
-    image: nginx:1.27
+    image: nginx:1.22
     ports:
     - containerPort: 80
     volumeMounts:

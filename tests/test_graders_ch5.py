@@ -53,12 +53,12 @@ spec:
   shareProcessNamespace: true
   containers:
   - name: web
-    image: nginx:1.27
+    image: nginx:1.22
     volumeMounts:
     - name: config
       mountPath: /etc/nginx/conf.d
   - name: reloader
-    image: busybox:1.36
+    image: busybox:1.35
     command: ["sh", "-c", "while sleep 10; do pkill -HUP -o nginx; done"]
     volumeMounts:
     - name: config
@@ -217,8 +217,8 @@ def test_reload_pod(manifest: str, points: float, message: str) -> None:
 
 def test_reload_pod_misplaced_flag() -> None:
     """Is shareProcessNamespace written inside a container reported at the container's path?"""
-    manifest = edit(edit(RELOAD_POD, "  shareProcessNamespace: true\n", ""), "    image: nginx:1.27\n",
-                    "    image: nginx:1.27\n    shareProcessNamespace: true\n")
+    manifest = edit(edit(RELOAD_POD, "  shareProcessNamespace: true\n", ""), "    image: nginx:1.22\n",
+                    "    image: nginx:1.22\n    shareProcessNamespace: true\n")
     got, text = score(ch5.reload_pod, manifest)
     assert got == 5
     assert "spec.containers[0].shareProcessNamespace" in text and "Pod-level field" in text

@@ -67,14 +67,14 @@ spec:
     emptyDir: {}
   initContainers:
   - name: log-shipper
-    image: busybox:1.36
+    image: busybox:1.35
     restartPolicy: Always
     args: ["sh", "-c", "tail -n+1 -F /logs/report.log"]
     volumeMounts:
     - {name: logs, mountPath: /logs, readOnly: true}
   containers:
   - name: report
-    image: busybox:1.36
+    image: busybox:1.35
     args: ["sh", "-c", "for i in 1 2 3; do echo step $i done >> /var/log/report/report.log; sleep 2; done"]
     volumeMounts:
     - {name: logs, mountPath: /var/log/report}

@@ -231,7 +231,7 @@ def test_web_container_as_init_container() -> None:
     """Does moving web to initContainers fail with a path and "Move web to spec.containers"?"""
     doc = yaml.safe_load(WEB_PROBES)
     doc["spec"]["initContainers"] = doc["spec"].pop("containers")
-    doc["spec"]["containers"] = [{"name": "other", "image": "busybox:1.36"}]
+    doc["spec"]["containers"] = [{"name": "other", "image": "busybox:1.35"}]
     points, says = score(ch7.web_probes, yaml.safe_dump(doc))
     assert points == 0 and "spec.initContainers[0]: web is an init container" in says
 

@@ -255,22 +255,22 @@ def test_effective_answers(answer: Any, points: float, text: str) -> None:
 
 _ONE = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
 QOS_PODS = {
-    "A": _ONE + "  containers:\n  - {name: app, image: nginx:1.27}\n",
-    "B": _ONE + "  containers:\n  - name: app\n    image: nginx:1.27\n    resources:\n"
+    "A": _ONE + "  containers:\n  - {name: app, image: nginx:1.22}\n",
+    "B": _ONE + "  containers:\n  - name: app\n    image: nginx:1.22\n    resources:\n"
                 "      limits: {cpu: 500m, memory: 256Mi}\n",
-    "C": _ONE + "  containers:\n  - name: app\n    image: nginx:1.27\n    resources:\n"
+    "C": _ONE + "  containers:\n  - name: app\n    image: nginx:1.22\n    resources:\n"
                 "      requests: {cpu: 500m, memory: 256Mi}\n      limits: {cpu: '1', memory: 256Mi}\n",
-    "D": _ONE + "  initContainers:\n  - {name: db-migrate, image: busybox:1.36}\n  containers:\n  - name: app\n"
-                "    image: nginx:1.27\n    resources:\n      requests: {cpu: 250m, memory: 128Mi}\n"
+    "D": _ONE + "  initContainers:\n  - {name: db-migrate, image: busybox:1.35}\n  containers:\n  - name: app\n"
+                "    image: nginx:1.22\n    resources:\n      requests: {cpu: 250m, memory: 128Mi}\n"
                 "      limits: {cpu: 250m, memory: 128Mi}\n",
-    "E": _ONE + "  containers:\n  - name: app\n    image: nginx:1.27\n    resources:\n"
+    "E": _ONE + "  containers:\n  - name: app\n    image: nginx:1.22\n    resources:\n"
                 "      requests: {memory: 128Mi}\n",
     # F: what the LimitRange admission plugin makes of a Pod without resources.
-    "F": _ONE + "  containers:\n  - name: app\n    image: nginx:1.27\n    resources:\n"
+    "F": _ONE + "  containers:\n  - name: app\n    image: nginx:1.22\n    resources:\n"
                 "      requests: {cpu: 100m, memory: 128Mi}\n      limits: {cpu: 500m, memory: 256Mi}\n",
     "G": _ONE + "  resources:\n    limits: {cpu: '1', memory: 512Mi}\n  containers:\n"
-                "  - {name: app, image: nginx:1.27}\n",
-    "H": _ONE + "  containers:\n  - name: app\n    image: nginx:1.27\n    resources:\n"
+                "  - {name: app, image: nginx:1.22}\n",
+    "H": _ONE + "  containers:\n  - name: app\n    image: nginx:1.22\n    resources:\n"
                 "      limits: {ephemeral-storage: 1Gi}\n",
 }
 

@@ -33,7 +33,7 @@ def _pod(containers: str, extra: str = "", kind: str = "Pod") -> str:
 
 C0 = "spec.containers[0]"
 C1 = "spec.containers[1]"
-APP = "  - name: app\n    image: nginx:1.27\n"
+APP = "  - name: app\n    image: nginx:1.22\n"
 
 # (id, manifest, [(rule, path) that must fire], [rule ids (or (rule, path)) that must not fire])
 CASES = [
@@ -368,7 +368,7 @@ def test_messages_name_the_container_and_fix() -> None:
 )
 def test_cpu_units_suggests_an_amount_that_exists(cpu: str, suggestion: str) -> None:
     """Does cpu-units suggest a real CPU amount (never `0.5m`) for each unit mistake?"""
-    doc = yaml.safe_load(_pod(f"  - name: web\n    image: nginx:1.27\n    resources: {{requests: {{cpu: {cpu}}}}}\n"))
+    doc = yaml.safe_load(_pod(f"  - name: web\n    image: nginx:1.22\n    resources: {{requests: {{cpu: {cpu}}}}}\n"))
     msgs = [f.message for f in lints.check_pod(_view(doc)) if f.rule == "cpu-units"]
     assert len(msgs) == 1 and msgs[0].endswith(suggestion), msgs
 

@@ -20,7 +20,7 @@ from course.cluster.client import client_at
 from course.cluster.errors import ClusterError
 from course.cluster.sandbox import Sandbox, sweep_stale
 
-FAST = {"timeout": 0.6, "poll": 0.02}
+FAST = {"timeout": 0.6, "poll": 0.02, "stable": 0.0}
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
@@ -41,7 +41,7 @@ def _live_auto(monkeypatch):
 
 
 def web_pod(**kw):
-    return builders.pod_template("web", "nginx:1.27", **kw)
+    return builders.pod_template("web", "nginx:1.22", **kw)
 
 
 # ---------------------------------------------------------------- realistic Pod statuses
@@ -50,7 +50,7 @@ def web_pod(**kw):
 def _cs(state, ready=False, restarts=0, last=None):
     cs = {
         "name": "app",
-        "image": "nginx:1.27",
+        "image": "nginx:1.22",
         "imageID": "",
         "ready": ready,
         "restartCount": restarts,
@@ -374,6 +374,47 @@ def test_pod_failure_modes(double, api, capfd, case, statuses, events, expected)
     assert capfd.readouterr().err == ""
 
 
+def test_ready_for_a_moment_then_crashing_is_not_ready(double, api):
+    """A container that exits at once is Ready for a moment on a real kubelet: is that caught as a crash loop?"""
+    double.script_pod("web", [running(ready=True), running(ready=True), crashloop()])
+    res = live.check_pod(web_pod(), api=api, timeout=5, poll=0.02, stable=0.2)
+    assert res.status == "failed" and [f.rule for f in res.findings] == ["live-crash-loop"]
+
+
+def test_ready_that_holds_passes_after_the_stable_window(double, api):
+    """Does a Pod that stays Ready pass once the stable window has passed, well before the timeout?"""
+    double.script_pod("web", [running(ready=True)])
+    res = live.check_pod(web_pod(), api=api, timeout=10, poll=0.02, stable=0.2)
+    assert res.status == "passed" and 0.2 <= res.report.elapsed < 5
+
+
+SANDBOX_MSG = ('Failed to create pod sandbox: rpc error: code = Unknown desc = failed to start sandbox "ab12": '
+               'failed to generate sandbox container spec options: failed to generate user string: '
+               'user group "1000" is specified without user')
+MOUNT_MSG = 'MountVolume.SetUp failed for volume "cfg" : configmap "app-config" not found'
+
+
+@pytest.mark.parametrize(
+    ("reason", "message", "rule", "path", "shown"),
+    [
+        ("FailedCreatePodSandBox", SANDBOX_MSG, "live-sandbox-failed", "spec.securityContext",
+         'failed to start sandbox "ab12": failed to generate sandbox container spec options: failed to generate '
+         'user string: user group "1000" is specified without user'),
+        ("FailedMount", MOUNT_MSG, "live-volume-failed", "spec.volumes", MOUNT_MSG),
+    ],
+    ids=["sandbox", "mount"],
+)
+def test_stuck_in_container_creating_ends_early_with_the_kubelets_reason(double, api, reason, message, rule, path,
+                                                                         shown):
+    """Does a Pod the kubelet keeps failing to set up end the wait early, quoting the runtime without gRPC noise?"""
+    double.script_pod("web", [pending()])
+    double.events_for("web", [("Warning", reason, message), ("Warning", reason, message)])
+    res = live.check_pod(web_pod(), api=api, timeout=30, poll=0.02, stable=0.0)
+    assert res.status == "failed" and res.report.outcome == "failed" and res.elapsed < 10
+    assert [(f.rule, f.path) for f in res.findings] == [(rule, path)]
+    assert res.findings[0].message == f"Kubelet: {shown}"
+
+
 def test_terminal_failures_do_not_wait_for_timeout(double, api):
     """Does an image pull failure end the wait at once instead of running out the clock?"""
     double.script_pod("web", [pending("ImagePullBackOff", PULL_MSG)])
@@ -583,7 +624,7 @@ def fake_container(container, command):
         return ("", "sh: can't create /probe-write: Read-only file system\n", 1)
     if script.startswith("for p in /proc"):
         return ("pause\nnginx\nsh\n", "", 0)
-    if script.startswith("wget"):
+    if script.startswith(("wget", "timeout 3 wget")):
         return ("<h1>Welcome to nginx!</h1>\n", "", 0) if "localhost" in script else ("", "wget: bad address\n", 1)
     return ("", f"sh: {script}: not found\n", 127)
 
@@ -687,8 +728,8 @@ def test_pool_runs_checks_concurrently_in_order(double, api):
 
 FAKES = {
     "docker_ok": 'case "$1" in info) echo 27.3.1;; image) exit 0;; '
-    'exec) echo \'{"images":[{"repoTags":["docker.io/library/busybox:1.36"]},'
-    '{"repoTags":["docker.io/library/nginx:1.27"]}]}\';; *) exit 0;; esac',
+    'exec) echo \'{"images":[{"repoTags":["docker.io/library/busybox:1.35"]},'
+    '{"repoTags":["docker.io/library/nginx:1.22"]}]}\';; *) exit 0;; esac',
     "docker_down": 'echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock" >&2; exit 1',
     "docker_no_images": 'case "$1" in info) echo 27.3.1;; image) exit 1;; *) exit 0;; esac',
     "kind_none": 'S="@DIR@/kind.state"; case "$1 $2" in "create cluster") : > "$S";; '
@@ -766,10 +807,25 @@ def test_up_creates_waits_and_loads(fakebin):
 def test_up_reuses_existing_cluster_and_pulls_missing_images(fakebin):
     """Does `up` reuse an existing course cluster and pull images the local Docker lacks before loading?"""
     log = fakebin(kind="kind_course", docker="docker_no_images", kubectl="kubectl_course")
-    kind.up(images=["busybox:1.36"])
+    kind.up(images=["busybox:1.35"])
     seen = calls(log)
     assert not any(c.startswith("kind create") for c in seen)
-    assert seen.index("docker pull busybox:1.36") < seen.index("kind load docker-image busybox:1.36 --name pod-course")
+    assert seen.index("docker pull busybox:1.35") < seen.index("kind load docker-image busybox:1.35 --name pod-course")
+
+
+def test_kind_loads_the_debian_stand_ins_where_they_can_be_built(fakebin, monkeypatch, tmp_path):
+    """Where Debian's tools are there, does kind get the built stand-in archives (no docker pull)?"""
+    from course.cluster.local import images as stand_ins
+
+    log = fakebin(kind="kind_course", docker="docker_ok", kubectl="kubectl_course")
+    monkeypatch.setattr(kind, "can_build_images", lambda: True)
+    archives = {"registry.k8s.io/pause:3.10.2": tmp_path / "pause.tar",
+                **{i: tmp_path / f"{i.replace(':', '_')}.tar" for i in kind.course_images()}}
+    monkeypatch.setattr(stand_ins, "build_all", lambda names, say=None: archives)
+    assert kind.load_images() == kind.course_images()
+    loads = [c for c in calls(log) if c.startswith("kind load")]
+    assert loads == [f"kind load image-archive {archives[i]} --name pod-course" for i in kind.course_images()]
+    assert not any(c.startswith("docker pull") for c in calls(log))
 
 
 @pytest.mark.parametrize("kind_fake, deleted", [("kind_course", True), ("kind_none", False)])
@@ -792,12 +848,12 @@ def test_down_only_deletes_the_course_cluster(fakebin, kind_fake, deleted):
 def test_status_reports_context_reachability_and_images(fakebin, kubectl_fake, context, reachable, problem):
     """Does `status` report the current context, reachability, and which course images the nodes hold?"""
     log = fakebin(kind="kind_course", docker="docker_ok", kubectl=kubectl_fake)
-    st = kind.status(images=["busybox:1.36", "nginx:1.27", "python:3.12-slim"])
+    st = kind.status(images=["busybox:1.35", "nginx:1.22", "python:3.11-slim"])
     assert (st.current_context, st.reachable) == (context, reachable)
     assert problem in st.problem
     if reachable:
-        assert st.images_loaded == ["busybox:1.36", "nginx:1.27"] and st.images_missing == ["python:3.12-slim"]
-        assert "load-images" in st.hint and "python:3.12-slim" in str(st)
+        assert st.images_loaded == ["busybox:1.35", "nginx:1.22"] and st.images_missing == ["python:3.11-slim"]
+        assert "load-images" in st.hint and "python:3.11-slim" in str(st)
     assert not any(c.split()[1:2] in (["delete"], ["create"]) for c in calls(log))
 
 

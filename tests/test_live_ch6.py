@@ -66,7 +66,7 @@ DONE = {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": "2026-
 
 def cs(name: str, state: dict[str, Any], *, ready: bool = False, started: bool | None = None, restarts: int = 0,
        last: dict[str, Any] | None = None) -> dict[str, Any]:
-    out = {"name": name, "image": "busybox:1.36", "imageID": "", "ready": ready, "restartCount": restarts,
+    out = {"name": name, "image": "busybox:1.35", "imageID": "", "ready": ready, "restartCount": restarts,
            "started": ready if started is None else started, "state": state}
     if last is not None:
         out["lastState"] = {"terminated": last}
@@ -108,7 +108,7 @@ def migrate_crash_loop() -> dict[str, Any]:
 
 
 def proxy_pull_backoff() -> dict[str, Any]:
-    wait = {"waiting": {"reason": "ImagePullBackOff", "message": 'Back-off pulling image "busybox:1.36"'}}
+    wait = {"waiting": {"reason": "ImagePullBackOff", "message": 'Back-off pulling image "busybox:1.35"'}}
     return pod_status("Pending", False, [cs("db-proxy", wait), cs("migrate", {"waiting": {"reason":
                                                                                            "PodInitializing"}})],
                       [cs("app", {"waiting": {"reason": "PodInitializing"}})], initialized=False)
@@ -172,7 +172,7 @@ def test_sent_pod_keeps_the_structure_and_runs_stand_ins(double, capfd):  # noqa
     assert proxy["startupProbe"] == {"tcpSocket": {"port": 5432}, "periodSeconds": 1, "failureThreshold": 30}
     assert "httpd -f -p 5432" in proxy["command"][-1] and "httpd -f -p 8080" in spec["containers"][0]["command"][-1]
     every = [*spec["initContainers"], *spec["containers"]]
-    assert {c["image"] for c in every} == {"busybox:1.36"}
+    assert {c["image"] for c in every} == {"busybox:1.35"}
     assert all({"name": ch6.ORDER_VOLUME, "mountPath": ch6.ORDER_DIR} in c["volumeMounts"] for c in every)
     assert all(f"echo {c['name']} >> {ch6.ORDER_FILE}" in c["command"][-1] for c in every)
     assert {"name": ch6.ORDER_VOLUME, "emptyDir": {}} in spec["volumes"]

@@ -115,6 +115,7 @@ def double(monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     monkeypatch.setitem(live.TIMING, "timeout", 0.6)
     monkeypatch.setitem(live.TIMING, "poll", 0.01)
+    monkeypatch.setitem(live.TIMING, "stable", 0.0)
     monkeypatch.setitem(live.TIMING, "retry", 0.0)
     monkeypatch.setitem(ch7.TIMING, "quiet", 0.05)
     monkeypatch.setitem(ch7.TIMING, "slack", 0.0)
@@ -154,7 +155,7 @@ def test_sent_pod_keeps_the_probes_and_runs_a_stand_in(double, capfd):
     grade(WEB_PROBES)
     web = sent_web(double)
     mine = yaml.safe_load(WEB_PROBES)["spec"]["containers"][0]
-    assert web["image"] == "busybox:1.36" and "args" not in web
+    assert web["image"] == "busybox:1.35" and "args" not in web
     assert web["readinessProbe"] == mine["readinessProbe"] and web["livenessProbe"] == mine["livenessProbe"]
     assert "httpd -f -p 8080 -h /tmp/www" in web["command"][-1] and "trap 'exit 0' TERM" in web["command"][-1]
     assert "runs a stand-in for 'ghcr.io/example/shop-web:4.2.0'" in capfd.readouterr().out
@@ -238,7 +239,7 @@ def test_exec_refused_is_a_failed_case(double):
 
 # ---------------------------------------------------------------- the Pod does not run
 
-PULL = 'Back-off pulling image "busybox:1.36": ErrImagePull: not found'
+PULL = 'Back-off pulling image "busybox:1.35": ErrImagePull: not found'
 
 
 def test_image_pull_backoff(double, capfd):

@@ -97,7 +97,7 @@ def test_sandbox_has_no_limit_range_and_sends_stand_ins(double):  # noqa: F811
     want = yaml.safe_load(GUARANTEED_POD)["spec"]
     for fld in ("initContainers", "containers"):
         for got, mine in zip(sent[fld], want[fld], strict=True):
-            assert got["image"] == "busybox:1.36" and got["resources"] == mine["resources"]
+            assert got["image"] == "busybox:1.35" and got["resources"] == mine["resources"]
             assert "args" not in got
     assert sent["containers"][0]["command"][-1].endswith("exec tail /dev/zero")
     assert sent["initContainers"][1]["restartPolicy"] == "Always"

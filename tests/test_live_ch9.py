@@ -56,6 +56,7 @@ def double(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     monkeypatch.setitem(live.TIMING, "timeout", 0.6)
     monkeypatch.setitem(live.TIMING, "poll", 0.02)
+    monkeypatch.setitem(live.TIMING, "stable", 0.0)
     monkeypatch.setitem(live.TIMING, "settle", 0.0)
     monkeypatch.setitem(live.TIMING, "retry", 0.0)
     with running_double() as d:
@@ -112,10 +113,10 @@ def test_sandbox_enforces_restricted_and_variant_is_a_dry_run(double: Any) -> No
 def test_example_image_runs_as_a_stand_in(double: Any, capfd: Any) -> None:
     """Does a web image the cluster lacks run as a busybox stand-in that keeps the learner's securityContext?"""
     setup(double, [running_all(NAMES)])
-    points, _ = grade(HARDENED_POD.replace("image: busybox:1.36", "image: ghcr.io/example/hello:1.0"))
+    points, _ = grade(HARDENED_POD.replace("image: busybox:1.35", "image: ghcr.io/example/hello:1.0"))
     assert points == 4
     sent = double.requests("post", PODS)[1].data["spec"]["containers"][0]
-    assert sent["image"] == "busybox:1.36" and sent["command"] == ["sh", "-c", ch9._STAND_IN]
+    assert sent["image"] == "busybox:1.35" and sent["command"] == ["sh", "-c", ch9._STAND_IN]
     assert sent["securityContext"]["readOnlyRootFilesystem"] is True
     assert "web runs a stand-in for 'ghcr.io/example/hello:1.0'" in capfd.readouterr().out
 

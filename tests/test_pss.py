@@ -92,7 +92,7 @@ def test_conformance_in_one_pass() -> None:
 
 HARDENED_CONTAINER = """
 name: app
-image: nginx:1.27
+image: nginx:1.22
 securityContext:
   allowPrivilegeEscalation: false
   capabilities: {drop: [ALL]}

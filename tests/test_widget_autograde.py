@@ -37,7 +37,7 @@ def _complete(ed: PodEditor) -> None:
     ed.labels.value = "app=hello"
     c = ed.containers.items[0]
     c.name.value = "web"
-    c.image.value = "nginx:1.27"
+    c.image.value = "nginx:1.22"
     c.ports.add().port.value = "80"
 
 

@@ -30,13 +30,13 @@ spec:
   nodeSelector: {disktype: ssd}
   containers:
   - name: web
-    image: nginx:1.27
+    image: nginx:1.22
     ports:
     - containerPort: 80
     volumeMounts:
     - {name: logs, mountPath: /var/log/nginx}
   - name: shipper
-    image: busybox:1.36
+    image: busybox:1.35
     command: [sh, -c, "tail -F /logs/access.log"]
     volumeMounts:
     - {name: logs, mountPath: /logs, readOnly: true}
@@ -83,7 +83,7 @@ def test_field_change_updates_yaml_findings_and_badges() -> None:
 def test_resources_drive_the_qos_badge(req_cpu: str, lim_cpu: str, req_mem: str, lim_mem: str, qos: str) -> None:
     """Does the QoS badge follow the requests and limits typed into the resources editor?"""
     ed = PodEditor({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
-                    "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}})
+                    "spec": {"containers": [{"name": "app", "image": "nginx:1.22"}]}})
     res = ed.containers.items[0].resources
     res.req_cpu.unit.value = res.lim_cpu.unit.value = "m"
     res.req_cpu.number.value, res.lim_cpu.number.value = req_cpu, lim_cpu
@@ -196,7 +196,7 @@ def test_resources_editor_round_trip() -> None:
 def test_container_editor_alone() -> None:
     """Can a ContainerEditor be used on its own and report its value?"""
     c = ContainerEditor()
-    c.load({"name": "app", "image": "busybox:1.36", "command": ["sh", "-c", "echo hi && sleep 1"]})
+    c.load({"name": "app", "image": "busybox:1.35", "command": ["sh", "-c", "echo hi && sleep 1"]})
     assert c.value["command"] == ["sh", "-c", "echo hi && sleep 1"]
 
 

@@ -107,7 +107,7 @@ def restricted_security_context() -> dict[str, Any]:
 
 def pod_template(
     name: str,
-    image: str = "busybox:1.36",
+    image: str = "busybox:1.35",
     *,
     command: list[str] | None = None,
     container: str = "app",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -53,15 +54,35 @@ def quiet() -> Iterator[None]:
                     logging.getLogger(name).setLevel(level)
 
 
-def connect(context: str | None = None, kubeconfig: str | None = None) -> Any:
-    """An `ApiClient` for the course cluster, or for a context the user named explicitly.
+def course_target() -> tuple[str | None, str]:
+    """(kubeconfig file or None for the default, context) of the course cluster.
 
-    Without an explicit `context` only `kind-pod-course` is used, never the current context,
-    so a learner's work cluster is never touched by accident.
+    $PODCOURSE_CONTEXT (with $PODCOURSE_KUBECONFIG) names one explicitly; else a running local
+    engine's own kubeconfig; else kind's context in the default kubeconfig. Never the current
+    context, so a learner's work cluster is not touched by accident.
     """
+    ctx = os.environ.get("PODCOURSE_CONTEXT")
+    explicit = os.environ.get("PODCOURSE_KUBECONFIG") or None
+    if ctx:
+        return explicit, ctx
+    from course.cluster.local.engine import CONTEXT as LOCAL_CONTEXT
+    from course.cluster.local.engine import kubeconfig_path
+
+    local = kubeconfig_path()
+    if os.access(local, os.R_OK):
+        return str(local), LOCAL_CONTEXT
+    return explicit, COURSE_CONTEXT
+
+
+def connect(context: str | None = None, kubeconfig: str | None = None) -> Any:
+    """An `ApiClient` for the course cluster (`course_target`), or for a context the user named."""
     from kubernetes import client, config
 
-    ctx = context or COURSE_CONTEXT
+    if context:
+        ctx = context
+    else:
+        target_config, ctx = course_target()
+        kubeconfig = kubeconfig or target_config
     cfg = client.Configuration()
     try:
         with quiet():
@@ -70,7 +91,7 @@ def connect(context: str | None = None, kubeconfig: str | None = None) -> Any:
         raise ClusterError(
             f"The kubeconfig has no usable context {ctx!r} ({exc}).",
             "Create the course cluster with `pod-course cluster up`."
-            if ctx == COURSE_CONTEXT
+            if not context
             else "Check the context name with `kubectl config get-contexts`.",
         ) from None
     except OSError as exc:

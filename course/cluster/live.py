@@ -325,11 +325,41 @@ def diagnose(report: PodReport) -> list[Finding]:
         elif ev["reason"] == "FailedScheduling" and "FailedScheduling" not in seen:
             seen.add("FailedScheduling")
             out.append(make_finding("live-unschedulable", ("spec",), f"Scheduler: {ev['message']}"))
+        elif ev["reason"] in _STUCK_EVENTS and ev["reason"] not in seen and not _started(report):
+            seen.add(ev["reason"])
+            rule, path = _STUCK_EVENTS[ev["reason"]]
+            out.append(make_finding(rule, path, f"Kubelet: {_sandbox_message(ev['message'])}"))
     if report.phase == "Failed" and not any(f.rule != "live-probe-failed" for f in out):
         codes = ", ".join(f'"{c.name}" exited {c.exit_code}' for c in report.containers if c.exit_code not in (None, 0))
         msg = f"The Pod failed ({codes})." if codes else "The Pod failed."
         out.append(make_finding("live-failed", ("status", "phase"), msg))
     return out
+
+
+#: Events that keep a Pod Pending for good: (rule, path), and how often they must repeat
+#: before a wait gives up (the kubelet retries both; a grading sandbox never fixes them).
+_STUCK_EVENTS: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "FailedCreatePodSandBox": ("live-sandbox-failed", ("spec", "securityContext")),
+    "FailedMount": ("live-volume-failed", ("spec", "volumes")),
+}
+_STUCK_REPEATS = 2
+
+
+def _started(report: PodReport) -> bool:
+    return any(c.state in ("running", "terminated") for c in report.containers)
+
+
+def _sandbox_message(message: str) -> str:
+    """The runtime's own reason, without the gRPC wrapping (`rpc error: code = Unknown desc = ...`)."""
+    return message.split(" desc = ", 1)[1] if " desc = " in message else message
+
+
+def stuck(events: list[dict[str, str]]) -> bool:
+    """Whether the events show a sandbox or volume failure the kubelet has already retried."""
+    for ev in events:
+        if ev["reason"] in _STUCK_EVENTS and ev.get("count", "1").isdigit() and int(ev["count"]) >= _STUCK_REPEATS:
+            return True
+    return sum(1 for ev in events if ev["reason"] in _STUCK_EVENTS) >= _STUCK_REPEATS
 
 
 def _field_path(report: PodReport, field_path: str) -> tuple[Any, ...]:
@@ -340,6 +370,10 @@ def _field_path(report: PodReport, field_path: str) -> tuple[Any, ...]:
             if c.name == name and base.endswith("initContainers") == c.init:
                 return c.spec_path
     return ()
+
+
+#: How long Ready must hold, without a restart, before a check believes it.
+STABLE_SECONDS = 3.0
 
 
 def _terminal(report: PodReport, until: Target) -> str | None:
@@ -376,10 +410,18 @@ def wait_for_pod(
     timeout: float = 60.0,
     poll: float = 1.0,
     progress: Progress | None = None,
+    stable: float = STABLE_SECONDS,
 ) -> tuple[PodReport, list[Finding]]:
-    """Poll until the Pod reaches `until` or a state it cannot recover from, or time runs out."""
+    """Poll until the Pod reaches `until` or a state it cannot recover from, or time runs out.
+
+    Ready (or Running) counts only once it has held for `stable` seconds without a restart: on a
+    real kubelet a container that exits at once is Ready for a moment before it crash-loops.
+    """
     start = time.monotonic()
     report = PodReport(name=name, namespace=namespace, outcome="timeout")
+    ok_since: float | None = None
+    restarts_then = -1
+    next_events = 3.0  # a Pod still Pending after this long gets its events read
     while True:
         elapsed = time.monotonic() - start
         pod, found = _call(lambda: read_pod(api, namespace, name), "the Pod")
@@ -389,6 +431,18 @@ def wait_for_pod(
         report = summarize(pod, namespace)
         report.elapsed = elapsed
         verdict = _terminal(report, until)
+        if verdict is None and report.phase == "Pending" and not _started(report) and elapsed >= next_events:
+            next_events = elapsed + 3.0
+            if stuck(read_events(api, namespace, name)):
+                verdict = "failed"
+        if verdict == "ok" and until != "Completed" and stable > 0:
+            restarts = sum(c.restart_count for c in report.containers)
+            if ok_since is None or restarts != restarts_then:
+                ok_since, restarts_then = elapsed, restarts
+            if elapsed - ok_since < stable and elapsed < timeout:
+                verdict = None  # keep watching until it has held
+        elif verdict is None:
+            ok_since = None
         if progress is not None:
             progress(f"pod {name}: {_describe(report)} after {elapsed:.0f}s")
         if verdict is not None or elapsed >= timeout:
@@ -444,6 +498,7 @@ def check_pod(
     behaviour: Behaviour | None = None,
     limit_range: bool = True,
     policy: Policy | None = None,
+    stable: float = STABLE_SECONDS,
 ) -> LiveResult:
     """Dry-run, create, wait for and observe one Pod in a fresh sandbox, then delete it.
 
@@ -478,7 +533,8 @@ def check_pod(
                 if created is not None:
                     name = _s(_d(created.get("metadata")).get("name")) or name
                     report, result.findings = wait_for_pod(
-                        api, box.name, name, until=until, timeout=timeout, poll=poll, progress=progress
+                        api, box.name, name, until=until, timeout=timeout, poll=poll, progress=progress,
+                        stable=stable,
                     )
                     result.report = report
                     if report.outcome in ("ready", "running", "completed") and behaviour is not None:

@@ -55,9 +55,12 @@ def websocket_exec(
             )
             try:
                 ws.run_forever(timeout=timeout)
-                out, err = ws.read_stdout(), ws.read_stderr()
                 if ws.is_open():
+                    # Still running (or a background child holds its output open): take what arrived
+                    # without waiting, since read_stdout() with no timeout blocks until more comes.
+                    out, err = ws.read_stdout(timeout=0), ws.read_stderr(timeout=0)
                     return ExecResult(out, err, None, f"the command did not finish within {timeout:g}s")
+                out, err = ws.read_stdout(), ws.read_stderr()
                 return ExecResult(out, err, _exit_code(ws.read_channel(3)))
             finally:
                 ws.close()
@@ -107,9 +110,14 @@ class PodHandle:
 
 
 def http_get_from(pod: PodHandle, container: str, url: str, timeout: int = 3) -> ExecResult:
-    """Fetch `url` from inside `container` (busybox wget, else curl): proves pod networking."""
+    """Fetch `url` from inside `container` (busybox wget, else curl): proves pod networking.
+
+    The time limit is `timeout`'s, not `wget -T`: Debian's BusyBox 1.35 (the course image)
+    crashes with SIGSEGV whenever -T is given.
+    """
     q = shlex.quote(url)
-    return pod.sh(container, f"wget -q -O - -T {int(timeout)} {q} || curl -fsS --max-time {int(timeout)} {q}")
+    t = int(timeout)
+    return pod.sh(container, f"timeout {t} wget -q -O - {q} || curl -fsS --max-time {t} {q}")
 
 
 def file_visible(pod: PodHandle, container: str, path: str) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from course.findings import DOCS, Rule, register
 
 _POD = "apiVersion: v1\nkind: Pod\nmetadata: {{name: web}}\nspec:\n  containers:\n  - name: app\n{body}"
-_OK = _POD.format(body="    image: nginx:1.27\n")
+_OK = _POD.format(body="    image: nginx:1.22\n")
 
 
 def _pod(body: str) -> str:
@@ -37,7 +37,7 @@ _rule(
     "Pod Security admission rejected the Pod for this exercise's security level.",
     "Change the fields the message names (securityContext settings) so the Pod meets the level.",
     "concepts/security/pod-security-standards/",
-    _pod("    image: nginx:1.27\n    securityContext: {privileged: true}\n"),
+    _pod("    image: nginx:1.22\n    securityContext: {privileged: true}\n"),
 )
 _rule(
     "live-forbidden",
@@ -45,7 +45,7 @@ _rule(
     "The API server refused to create the Pod (quota, limits or permissions).",
     "Read the server's message: lower the resources it names or ask your instructor for access.",
     "concepts/policy/resource-quotas/",
-    _pod("    image: nginx:1.27\n    resources: {limits: {memory: 64Gi}}\n"),
+    _pod("    image: nginx:1.22\n    resources: {limits: {memory: 64Gi}}\n"),
 )
 _rule(
     "live-already-exists",
@@ -87,7 +87,7 @@ _rule(
     "Look at the container's command and args and at `kubectl logs --previous`; the process must keep "
     "running (or use restartPolicy: Never/OnFailure for a one-off task).",
     "concepts/workloads/pods/pod-lifecycle/#container-restarts",
-    _pod("    image: busybox:1.36\n    command: [sh, -c, 'exit 1']\n"),
+    _pod("    image: busybox:1.35\n    command: [sh, -c, 'exit 1']\n"),
 )
 _rule(
     "live-oom-killed",
@@ -96,7 +96,7 @@ _rule(
     "Raise resources.limits.memory, or make the program use less memory.",
     "concepts/configuration/manage-resources-containers/",
     _pod(
-        "    image: python:3.12-slim\n    command: [python, -c, 'x = bytearray(256 * 2**20)']\n"
+        "    image: python:3.11-slim\n    command: [python, -c, 'x = bytearray(256 * 2**20)']\n"
         "    resources: {limits: {memory: 64Mi}}\n"
     ),
 )
@@ -107,7 +107,7 @@ _rule(
     "Make the probe match what the container serves (path, port, command) and give it enough "
     "initialDelaySeconds or a startupProbe.",
     "concepts/configuration/liveness-readiness-startup-probes/",
-    _pod("    image: nginx:1.27\n    readinessProbe: {httpGet: {path: /missing, port: 8080}}\n"),
+    _pod("    image: nginx:1.22\n    readinessProbe: {httpGet: {path: /missing, port: 8080}}\n"),
 )
 _rule(
     "live-container-error",
@@ -115,7 +115,27 @@ _rule(
     "The kubelet could not start a container.",
     "Read the reason: a missing ConfigMap/Secret, a bad command path or a volume that cannot mount.",
     "tasks/debug/debug-application/debug-pods/",
-    _pod("    image: busybox:1.36\n    envFrom: [{configMapRef: {name: missing}}]\n"),
+    _pod("    image: busybox:1.35\n    envFrom: [{configMapRef: {name: missing}}]\n"),
+)
+_rule(
+    "live-sandbox-failed",
+    "error",
+    "The container runtime could not create the Pod's sandbox (its namespaces and pause container).",
+    "Read the runtime's message. A pod-level runAsGroup needs a pod-level runAsUser beside it "
+    "(containerd refuses a group without a user); network errors mean the node's CNI is broken.",
+    "concepts/security/security-context/",
+    _pod("    image: busybox:1.35\n    command: [sleep, '3600']\n").replace(
+        "spec:\n", "spec:\n  securityContext: {runAsGroup: 1000}\n"),
+)
+_rule(
+    "live-volume-failed",
+    "error",
+    "The kubelet could not mount one of the Pod's volumes, so its containers never start.",
+    "Create the ConfigMap, Secret or PersistentVolumeClaim the message names (in the same namespace), "
+    "or fix the volume's name; mark it `optional: true` if the Pod may start without it.",
+    "concepts/storage/volumes/",
+    _pod("    image: busybox:1.35\n    volumeMounts: [{name: cfg, mountPath: /cfg}]\n")
+    + "  volumes:\n  - name: cfg\n    configMap: {name: missing}\n",
 )
 _rule(
     "live-unschedulable",
@@ -123,7 +143,7 @@ _rule(
     "No node can run the Pod.",
     "Lower resources.requests or remove the nodeSelector/affinity that no node matches.",
     "concepts/scheduling-eviction/",
-    _pod("    image: nginx:1.27\n    resources: {requests: {cpu: '64'}}\n"),
+    _pod("    image: nginx:1.22\n    resources: {requests: {cpu: '64'}}\n"),
 )
 _rule(
     "live-failed",
@@ -131,7 +151,7 @@ _rule(
     "The Pod finished with a failure.",
     "Look at the container's exit code and `kubectl logs`; the program must exit 0.",
     "concepts/workloads/pods/pod-lifecycle/#pod-phase",
-    _pod("    image: busybox:1.36\n    command: [sh, -c, 'exit 3']\n  restartPolicy: Never\n"),
+    _pod("    image: busybox:1.35\n    command: [sh, -c, 'exit 3']\n  restartPolicy: Never\n"),
 )
 _rule(
     "live-timeout",
@@ -139,7 +159,7 @@ _rule(
     "The Pod did not become ready in time.",
     "Check the Pod's events (kubectl describe pod); it may still be pulling an image or failing a probe.",
     "concepts/workloads/pods/pod-lifecycle/",
-    _pod("    image: busybox:1.36\n    command: [sleep, '3600']\n    readinessProbe: {exec: {command: [false]}}\n"),
+    _pod("    image: busybox:1.35\n    command: [sleep, '3600']\n    readinessProbe: {exec: {command: [false]}}\n"),
 )
 _rule(
     "live-unreachable",

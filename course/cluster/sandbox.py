@@ -6,6 +6,7 @@ later (the label and creation annotation are what it goes by).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -111,6 +112,12 @@ class Sandbox:
     def _delete(self) -> None:
         from kubernetes import client
 
+        with contextlib.suppress(Exception), quiet():
+            # The check is over: free the node at once instead of waiting out each Pod's grace
+            # period, so the next sandbox is not refused for CPU still held by this one.
+            self._core().delete_collection_namespaced_pod(
+                self.name, grace_period_seconds=0, _request_timeout=REQUEST_TIMEOUT, _preload_content=False
+            )
         try:
             with quiet():
                 self._core().delete_namespace(

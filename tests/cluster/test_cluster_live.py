@@ -11,7 +11,7 @@ import pytest
 from course.cluster import builders, live, probes
 from course.cluster.sandbox import Sandbox, sweep_stale
 
-pytestmark = pytest.mark.kind
+pytestmark = pytest.mark.cluster
 
 SLOW = {"timeout": 120.0, "poll": 1.0}
 
@@ -22,7 +22,7 @@ def api(cluster):
 
 
 def busybox(name="web", command=("sleep", "3600"), **kw):
-    return builders.pod_template(name, "busybox:1.36", command=list(command), **kw)
+    return builders.pod_template(name, "busybox:1.35", command=list(command), **kw)
 
 
 def test_restricted_pod_becomes_ready(api):
@@ -52,7 +52,7 @@ def test_best_effort_without_limit_range(api):
         (
             builders.pod_template(
                 "web",
-                "python:3.12-slim",
+                "python:3.11-slim",
                 command=["python", "-c", "x = bytearray(512 * 2**20)"],
                 resources={"limits": {"memory": "64Mi"}},
             ),
@@ -61,7 +61,7 @@ def test_best_effort_without_limit_range(api):
             ["live-oom-killed"],
         ),
         (busybox(command=["sh", "-c", "exit 3"], restart_policy="Never"), "restricted", "Completed", ["live-failed"]),
-        (builders.pod_template("web", "nginx:1.27", restricted=False), "restricted", "Ready", ["live-forbidden-pss"]),
+        (builders.pod_template("web", "nginx:1.22", restricted=False), "restricted", "Ready", ["live-forbidden-pss"]),
     ],
     ids=["image-pull", "crash-loop", "oom", "failed", "pss-403"],
 )

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from kind_support import solution_answer
+from cluster_support import solution_answer
 
 from graders import ch6
 
-pytestmark = pytest.mark.kind
+pytestmark = pytest.mark.cluster
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from kind_support import solution_answer
+from cluster_support import solution_answer
 
 from graders import ch7
 
-pytestmark = pytest.mark.kind
+pytestmark = pytest.mark.cluster
 
 READINESS = "    readinessProbe:\n      httpGet:\n        path: /ready\n"
 LIVENESS_BLOCK = re.compile(r"    livenessProbe:\n(?:      .*\n)+")

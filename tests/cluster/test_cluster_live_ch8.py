@@ -9,11 +9,11 @@ Skipped when no course cluster answers.
 from __future__ import annotations
 
 import pytest
-from kind_support import solution_answer
+from cluster_support import solution_answer
 
 from graders import ch8
 
-pytestmark = pytest.mark.kind
+pytestmark = pytest.mark.cluster
 
 INIT_RESOURCES = "    resources:\n      limits:\n        cpu: 100m\n        memory: 32Mi\n"
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 import yaml
-from kind_support import solution_answer
+from cluster_support import solution_answer
 
 from graders import ch9
 
-pytestmark = pytest.mark.kind
+pytestmark = pytest.mark.cluster
 
 
 
@@ -53,7 +53,10 @@ MISTAKES = [
     # restricted admits a writable root filesystem; the probe then fails only for lack of permission
     ("writable-root", ("      readOnlyRootFilesystem: true\n", ""), 3, "not because the root filesystem is read-only"),
     # runAsNonRoot without a numeric user on a root image: admitted, then refused by the kubelet
-    ("non-root-without-uid", ("    runAsUser: 1000\n", ""), 0, "container has runAsNonRoot and image will run as root"),
+    ("non-root-without-uid", ("    runAsUser: 1000\n    runAsGroup: 1000\n", ""), 0,
+     "container has runAsNonRoot and image will run as root"),
+    # a pod-level group without a user: admitted, then containerd cannot even create the sandbox
+    ("group-without-user", ("    runAsUser: 1000\n", ""), 0, 'user group "1000" is specified without user'),
 ]
 
 
@@ -66,3 +69,47 @@ def test_classic_mistakes_lose_their_point(required: Any, capfd: Any, change: tu
     score = ch9.harden_live(answer.replace(change[0], change[1]))
     out = capfd.readouterr()
     assert float(score) == points and text in out.out, out.out
+
+
+# What chapter 9 teaches about the course cluster's runtime (containerd 2.x), checked on it.
+
+
+def _run_in(api: Any, pod: dict[str, Any], script: str, pss_level: str | None = "restricted") -> str:
+    """The output of `script` in container `app` of `pod`, once it runs in a fresh sandbox."""
+    from course.cluster import live
+
+    seen: dict[str, str] = {}
+
+    def behaviour(handle: Any) -> list[Any]:
+        seen["out"] = handle.sh("app", script).stdout
+        return []
+
+    res = live.check_pod(pod, api=api, slug="ch9-runtime", pss_level=pss_level, until="Running",
+                         behaviour=behaviour, timeout=60, poll=0.5)
+    assert res.status == "passed", str(res)
+    return seen["out"]
+
+
+def test_non_root_binds_port_80_without_any_capability(required: Any) -> None:
+    """As uid 101 with every capability dropped, does a process bind port 80 (ip_unprivileged_port_start=0)?"""
+    from course.cluster import builders
+
+    pod = builders.pod_template("edge", command=["sleep", "3600"])
+    pod["spec"]["securityContext"] = {"runAsUser": 101, "runAsGroup": 101, "runAsNonRoot": True}
+    out = _run_in(required, pod, "cat /proc/sys/net/ipv4/ip_unprivileged_port_start; "
+                                 "httpd -p 80 -h /etc </dev/null >/dev/null 2>&1; sleep 1; netstat -ltn | grep -c ':80 '")
+    start, listening = out.split()
+    assert start == "0" and int(listening) >= 1, out
+
+
+def test_a_cap_prefixed_name_is_silently_not_granted(required: Any) -> None:
+    """Does `add: [CAP_NET_ADMIN]` leave the container without the capability, while NET_ADMIN grants it?"""
+    from course.cluster import builders
+
+    effective = {}
+    for name in ("CAP_NET_ADMIN", "NET_ADMIN"):
+        pod = builders.pod_template("caps", command=["sleep", "3600"], restricted=False)
+        pod["spec"]["containers"][0]["securityContext"] = {"capabilities": {"drop": ["ALL"], "add": [name]}}
+        out = _run_in(required, pod, "grep CapEff /proc/self/status", pss_level=None)  # NET_ADMIN fails baseline
+        effective[name] = int(out.split()[1], 16)
+    assert effective == {"CAP_NET_ADMIN": 0, "NET_ADMIN": 1 << 12}

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from kind_support import solution_answer
+from cluster_support import solution_answer
 
 from graders import live, pipeline
 
-pytestmark = pytest.mark.kind
+pytestmark = pytest.mark.cluster
 
 REPO = Path(__file__).resolve().parents[2]
 LIVE_SUFFIX = "-live"
@@ -56,7 +56,7 @@ def test_reference_answer_earns_full_live_marks(required, capfd, cell):
 
 
 WRONG = [
-    ("ch3", "PROXY_POD", ("http://localhost:8080", "http://app:8080"), 1, "bad address 'app'"),
+    ("ch3", "PROXY_POD", ("http://localhost:8080", "http://app:8080"), 1, "bad address 'app:8080'"),
     ("ch4", "LOG_POD", ("      readOnly: true\n", ""), 1, "could write"),
     ("ch5", "RELOAD_POD", ("  shareProcessNamespace: true\n", ""), 1, "PID namespace of its own"),
     ("ch1", "WEB_WITH_LOGS", ('"tail -F /logs/access.log"', '"exit 1"'), 0, "CrashLoopBackOff"),
