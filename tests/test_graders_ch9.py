@@ -395,7 +395,8 @@ CLEAN5 = case(ch9.port80, "the checker reports")
 PORT80_CASES = [
     ("cap-prefix", PORT80_POD.replace('add: ["NET_BIND_SERVICE"]', 'add: ["CAP_NET_BIND_SERVICE"]'),
      {ONLY, RESTRICTED5}, "have no CAP_ prefix"),
-    ("no-add", PORT80_POD.replace('        add: ["NET_BIND_SERVICE"]\n', ""), {ONLY}, "that keeps the kernel's default of 1024 uid 101 gets EACCES"),
+    ("no-add", PORT80_POD.replace('        add: ["NET_BIND_SERVICE"]\n', ""), {ONLY},
+     "that keeps the kernel's default of 1024 uid 101 gets EACCES"),
     ("net-admin-too", PORT80_POD.replace('add: ["NET_BIND_SERVICE"]', 'add: ["NET_BIND_SERVICE", "NET_ADMIN"]'),
      {ONLY, RESTRICTED5}, "takes NET_BIND_SERVICE and nothing else"),
     ("no-drop", PORT80_POD.replace('        drop: ["ALL"]\n', ""), {ONLY, RESTRICTED5}, "keeps the runtime's default"),

@@ -31,7 +31,7 @@ def test_checker_kind_and_local_engine_share_one_kubernetes_version():
     assert {n["image"] for n in nodes} == {versions.KIND_NODE_IMAGE}
     assert versions.KIND_NODE_IMAGE.startswith(f"kindest/node:{versions.KUBERNETES}@sha256:")
     assert build.component("kubernetes").version == versions.KUBERNETES
-    assert versions.PSS_VERSION == f"v{versions.KUBERNETES_MINOR}"
+    assert f"v{versions.KUBERNETES_MINOR}" == versions.PSS_VERSION
 
 
 def test_ci_workflow_uses_the_pinned_kind():

@@ -97,7 +97,8 @@ def test_non_root_binds_port_80_without_any_capability(required: Any) -> None:
     pod = builders.pod_template("edge", command=["sleep", "3600"])
     pod["spec"]["securityContext"] = {"runAsUser": 101, "runAsGroup": 101, "runAsNonRoot": True}
     out = _run_in(required, pod, "cat /proc/sys/net/ipv4/ip_unprivileged_port_start; "
-                                 "httpd -p 80 -h /etc </dev/null >/dev/null 2>&1; sleep 1; netstat -ltn | grep -c ':80 '")
+                                 "httpd -p 80 -h /etc </dev/null >/dev/null 2>&1; sleep 1; "
+                                 "netstat -ltn | grep -c ':80 '")
     start, listening = out.split()
     assert start == "0" and int(listening) >= 1, out
 
