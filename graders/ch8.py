@@ -565,11 +565,10 @@ def _effective_request(text: str) -> dict[str, Fraction]:
     """The cpu and memory the scheduler reserves for a Pod manifest (upstream's PodRequests, no overhead)."""
     import yaml
 
-    from course.checker.qos import _aggregate, _containers
+    from course.checker import defaults
 
-    regular, init = _containers(_spec(yaml.safe_load(text)))
-    got = _aggregate(regular, init, "requests")
-    return {r: got.get(r, Fraction(0)) for r in QOS}
+    got = defaults.aggregate(_spec(yaml.safe_load(text)), defaults.container_requests)
+    return {r: got[r][0] if r in got else Fraction(0) for r in QOS}
 
 
 def _effective(letter: str, resource: str) -> Callable[[Answer], Any]:

@@ -33,7 +33,7 @@ from course.checker.model import (
 from course.checker.presets import enabled_lints
 from course.findings import DOCS, Finding, Rule, make_finding, register
 
-_OK_POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec:\n  containers:\n  - {name: app, image: nginx:1.27}\n"
+_OK_POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec:\n  containers:\n  - {name: app, image: nginx:1.22}\n"
 
 register(
     Rule(

@@ -38,7 +38,7 @@ def _pod(containers: str, spec_extra: str = "", *, kind_meta: str = "") -> str:
     )
 
 
-_APP = "  - name: app\n    image: nginx:1.27\n"
+_APP = "  - name: app\n    image: nginx:1.22\n"
 
 
 def lint(rule: Rule) -> Callable[[LintFn], LintFn]:
@@ -155,7 +155,7 @@ def _sc(c: dict[str, Any]) -> dict[str, Any]:
         severity="warning",
         category="lint",
         summary="The image has no tag or uses ':latest', so what runs can change without notice.",
-        hint="Pin a version tag (nginx:1.27) or a digest (nginx@sha256:...), so every node runs the same "
+        hint="Pin a version tag (nginx:1.22) or a digest (nginx@sha256:...), so every node runs the same "
         "image and a rollout is an explicit change.",
         docs=DOCS + "concepts/containers/images/#image-names",
         passing=_pod(_APP),
@@ -484,6 +484,36 @@ def _run_as_root(pod: PodView) -> Iterator[Finding]:
 
 @lint(
     Rule(
+        id="run-as-group-without-user",
+        severity="warning",
+        category="lint",
+        summary="The Pod sets securityContext.runAsGroup without runAsUser, so containerd cannot create its sandbox.",
+        hint="Set spec.securityContext.runAsUser (a non-zero UID) beside runAsGroup, or move runAsGroup into "
+        "the containers that set runAsUser.",
+        docs=_SEC,
+        passing=_pod(_APP, "  securityContext:\n    runAsUser: 1000\n    runAsGroup: 1000\n"),
+        failing=_pod(_APP, "  securityContext:\n    runAsGroup: 1000\n"),
+        description="The API server accepts it, but the CRI says a runtime must refuse a group without a "
+        "user, and the pause container gets the pod-level settings: the Pod stays ContainerCreating "
+        "with FailedCreatePodSandBox \"user group ... is specified without user\" (containerd 2.x, "
+        "seen on the course cluster).",
+    )
+)
+def _group_without_user(pod: PodView) -> Iterator[Finding]:
+    if _is_windows(pod):
+        return
+    psc = mapping(pod.spec.get("securityContext"))
+    if _int(psc.get("runAsGroup")) is not None and _int(psc.get("runAsUser")) is None:
+        yield pod.finding(
+            "run-as-group-without-user",
+            pod.at("securityContext", "runAsGroup"),
+            f"spec.securityContext sets runAsGroup: {psc['runAsGroup']} but no runAsUser; the container "
+            "runtime refuses to create the Pod sandbox (\"user group is specified without user\")",
+        )
+
+
+@lint(
+    Rule(
         id="writable-root-filesystem",
         severity="info",
         category="lint",
@@ -678,11 +708,11 @@ def _host_port(pod: PodView) -> Iterator[Finding]:
         docs=DOCS + "concepts/workloads/pods/#pod-networking",
         passing=_pod(
             _APP + "    ports:\n    - containerPort: 80\n"
-            "  - name: metrics\n    image: nginx:1.27\n    ports:\n    - containerPort: 9090\n"
+            "  - name: metrics\n    image: nginx:1.22\n    ports:\n    - containerPort: 9090\n"
         ),
         failing=_pod(
             _APP + "    ports:\n    - containerPort: 80\n"
-            "  - name: proxy\n    image: nginx:1.27\n    ports:\n    - containerPort: 80\n"
+            "  - name: proxy\n    image: nginx:1.22\n    ports:\n    - containerPort: 80\n"
         ),
         description="Containers in a Pod share localhost and the Pod IP; the second one to bind "
         "the port fails with 'address already in use'.",
@@ -816,7 +846,7 @@ def _empty_dir_memory(pod: PodView) -> Iterator[Finding]:
         passing="apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: demo\nspec:\n"
         "  selector:\n    matchLabels: {app: demo}\n  template:\n    metadata:\n"
         "      labels: {app: demo}\n    spec:\n      containers:\n"
-        "      - name: app\n        image: nginx:1.27\n",
+        "      - name: app\n        image: nginx:1.22\n",
         failing=_pod(_APP),
         description="Nothing watches a bare Pod: after a node failure or an eviction it is gone.",
     )

@@ -53,7 +53,7 @@ MAX_DEPTH = 100  # nested lists/mappings, the root mapping being level 1; real m
 MAX_NODES = 100_000  # nodes after expanding every alias as a full copy
 
 _OBJECTS = DOCS + "concepts/overview/working-with-objects/"
-_POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    image: nginx:1.27\n"
+_POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    image: nginx:1.22\n"
 
 
 def _rule(
@@ -102,7 +102,7 @@ _rule(
     "    d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
     "    e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
     "    f: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
-    "spec:\n  containers:\n  - name: app\n    image: nginx:1.27\n",
+    "spec:\n  containers:\n  - name: app\n    image: nginx:1.22\n",
 )
 _rule(
     "yaml-too-deep",

@@ -24,7 +24,8 @@ class PresetSpec:
     defaults: bool = False
 
 
-_BEGINNER = frozenset({"image-tag-latest", "memory-millibytes", "memory-no-unit", "cpu-units"})
+_BEGINNER = frozenset({"image-tag-latest", "memory-millibytes", "memory-no-unit", "cpu-units",
+                       "run-as-group-without-user"})
 # What each chapter adds (1 Pods vs containers ... 10 design patterns & troubleshooting).
 _CHAPTER_ADDS: dict[int, tuple[str, frozenset[str]]] = {
     1: ("Pods vs containers", _BEGINNER),

@@ -1,7 +1,8 @@
 """The Pod's QoS class, as the API server stores it in `status.qosClass`.
 
 Mirrors upstream `ComputePodQOS` after API defaulting (requests default to
-limits per container; pod-level requests/limits default from containers), with
+limits per container; pod-level requests/limits default from containers as
+`defaults.pod_level` describes), with
 the PodLevelResources feature on: only cpu and memory count, zero and invalid
 values count as unset, and requests and limits are compared as sums over all
 regular and init containers. Ephemeral containers cannot set resources and are
@@ -13,6 +14,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from course.checker import defaults
 from course.checker.quantity import QuantityError, parse_quantity
 
 GUARANTEED = "Guaranteed"
@@ -20,7 +22,6 @@ BURSTABLE = "Burstable"
 BEST_EFFORT = "BestEffort"
 
 _QOS = ("cpu", "memory")
-_HUGEPAGES = "hugepages-"
 
 # A resource list after parsing: None marks a value the API server would reject
 # (validation reports it); the key still exists, which matters for defaulting.
@@ -39,10 +40,6 @@ def _res(value: Any) -> Res | None:
     if not isinstance(value, dict):
         return None
     return {k: _value(v) for k, v in value.items() if isinstance(k, str)}
-
-
-def _supported_pod_level(name: str) -> bool:
-    return name in _QOS or name.startswith(_HUGEPAGES)
 
 
 class _Container:
@@ -87,63 +84,16 @@ def _add(total: dict[str, Fraction], items: Res) -> None:
             total[k] = total.get(k, Fraction(0)) + v
 
 
-def _max(total: dict[str, Fraction], items: dict[str, Fraction]) -> None:
-    for k, v in items.items():
-        if k not in total or v > total[k]:
-            total[k] = v
-
-
-def _aggregate(regular: list[_Container], init: list[_Container], attr: str) -> dict[str, Fraction]:
-    """Effective pod total the scheduler uses: sidecars add up, plain init containers take the max."""
-    result: dict[str, Fraction] = {}
-    for c in regular:
-        _add(result, getattr(c, attr))
-    sidecars: dict[str, Fraction] = {}
-    init_peak: dict[str, Fraction] = {}
-    for c in init:
-        own: Res = getattr(c, attr)
-        if c.sidecar:
-            _add(result, own)
-            _add(sidecars, own)
-            _max(init_peak, sidecars)
-        else:
-            combined = dict(sidecars)
-            _add(combined, own)
-            _max(init_peak, combined)
-    _max(result, init_peak)
-    return result
-
-
-def _pod_level(spec: dict[str, Any], regular: list[_Container], init: list[_Container]) -> tuple[Res, Res] | None:
-    """Pod-level requests and limits after defaulting, or None when they don't decide QoS."""
-    resources = spec.get("resources")
-    if not isinstance(resources, dict):
+def _pod_level(spec: dict[str, Any]) -> tuple[Res, Res] | None:
+    """Pod-level requests and limits after the server's create-time defaulting, or None when
+    they don't decide QoS (no spec.resources entries, or none for cpu, memory or hugepages)."""
+    pl = defaults.pod_level(spec)
+    if pl is None:
         return None
-    req_in = _res(resources.get("requests"))
-    lim_in = _res(resources.get("limits"))
-    requests: Res = dict(req_in or {})
-    limits: Res = dict(lim_in or {})
-    if not any(_supported_pod_level(k) for k in (*requests, *limits)):
+    requests: Res = {k: v for k, (v, _) in pl.requests.items()}
+    limits: Res = {k: v for k, (v, _) in pl.limits.items()}
+    if not any(defaults.pod_level_supported(k) for k in (*requests, *limits)):
         return None
-    # Hugepage limits are copied up from containers first (only their presence matters here).
-    if requests or limits:
-        for k, v in _aggregate(regular, init, "limits").items():
-            if k.startswith(_HUGEPAGES) and k not in requests and k not in limits:
-                limits[k] = v
-    if limits:
-        for k, v in _aggregate(regular, init, "requests").items():
-            if k in _QOS and k not in requests:
-                requests[k] = v
-        for k, lim in limits.items():
-            if k not in requests and _supported_pod_level(k):
-                requests[k] = lim
-    limits_set = any(_supported_pod_level(k) for k in limits)
-    requests_set = any(_supported_pod_level(k) for k in requests)
-    if not limits_set and requests_set:
-        everyone = regular + init
-        for k, v in _aggregate(regular, init, "limits").items():
-            if k in _QOS and k not in limits and all(k in c.limits for c in everyone):
-                limits[k] = v
     return requests, limits
 
 
@@ -159,7 +109,7 @@ def _classify(spec: Any) -> tuple[str, list[str]]:
     req_sum: dict[str, Fraction] = {}
     lim_sum: dict[str, Fraction] = {}
     guaranteed = True
-    pod_level = _pod_level(spec, regular, init)
+    pod_level = _pod_level(spec)
     if pod_level is not None:
         requests, limits = pod_level
         why.append("spec.resources sets pod-level resources, so they decide the QoS class, not containers")

@@ -10,7 +10,8 @@ stage's business and are skipped.
 
 from __future__ import annotations
 
-import ipaddress
+import dataclasses
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,7 +27,7 @@ from course.checker.validation._messages import (
     required,
 )
 from course.checker.validation._names import quote
-from course.findings import Finding, Path
+from course.findings import Finding, Path, lookup_position
 
 WORKLOAD_RESTART = {
     "Deployment": ("Always",),
@@ -82,6 +83,15 @@ VOLUME_REQUIRED = {
     "nfs": (("server", True), ("path", True)),
 }
 FILE_MODE_MSG = "must be a number between 0 and 0777 (octal), both inclusive"
+PROJECTED_SOURCES = (
+    "secret",
+    "downwardAPI",
+    "configMap",
+    "serviceAccountToken",
+    "clusterTrustBundle",
+    "podCertificate",
+)
+MOUNT_PROPAGATIONS = ("Bidirectional", "HostToContainer", "None")
 PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
 LIFECYCLE_HANDLERS = ("exec", "httpGet", "tcpSocket", "sleep")
 NONNEG_MSG = "must be greater than or equal to 0"
@@ -105,6 +115,7 @@ DOWNWARD_CONVERTIBLE = (
     "spec.schedulerName",
     "status.phase",
 )
+VOLUME_FIELD_PATHS = ("metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace", "metadata.uid")
 RESOURCE_FIELD_REFS = (
     "limits.cpu",
     "limits.ephemeral-storage",
@@ -170,11 +181,28 @@ def _blank(d: dict[str, Any], key: str, in_schema: bool) -> bool:
 
 
 APPS_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet")
+# Controller fields that must not be negative (`ValidateNonnegativeField`).
+WORKLOAD_NONNEGATIVE = {
+    "Deployment": ("replicas", "minReadySeconds", "revisionHistoryLimit", "progressDeadlineSeconds"),
+    "ReplicaSet": ("replicas", "minReadySeconds"),
+    "StatefulSet": ("replicas", "minReadySeconds"),
+    "DaemonSet": ("minReadySeconds", "revisionHistoryLimit"),
+    "ReplicationController": ("replicas", "minReadySeconds"),
+}
+JOB_NAME_LABELS = ("batch.kubernetes.io/job-name", "job-name")
+ANNOTATIONS_MAX = 256 * 1024
 
 
 def _matches_labels(want: dict[Any, Any], labels: dict[Any, Any]) -> bool:
-    """Every string pair of `want` is in `labels` (non-strings are type errors, judged elsewhere)."""
-    return all(labels.get(k) == v for k, v in want.items() if isinstance(k, str) and isinstance(v, str))
+    """Every string pair of `want` is in `labels` (null is the empty string; other types are
+    type errors, judged elsewhere)."""
+    for k, v in want.items():
+        v = "" if v is None else v
+        if isinstance(k, str) and isinstance(v, str):
+            have = labels.get(k)
+            if k not in labels or ("" if have is None else have) != v:
+                return False
+    return True
 
 
 def _matches_expressions(exprs: list[Any], labels: dict[Any, Any]) -> bool | None:
@@ -201,6 +229,35 @@ def _matches_expressions(exprs: list[Any], labels: dict[Any, Any]) -> bool | Non
     return True
 
 
+SYSCTL_SEGMENT = "[a-z0-9]([-_a-z0-9]*[a-z0-9])?"
+SYSCTL_RE = re.compile(rf"^({SYSCTL_SEGMENT}[\./])*{SYSCTL_SEGMENT}$")
+IPC_SYSCTLS = (
+    "kernel.sem",
+    "kernel.shmall",
+    "kernel.shmmax",
+    "kernel.shmmni",
+    "kernel.shm_rmid_forced",
+    "kernel.shm",
+    "kernel.msgmax",
+    "kernel.msgmnb",
+    "kernel.msgmni",
+    "kernel.msg",
+)
+
+
+def _sysctl_namespace(name: str) -> str:
+    """The Linux namespace a sysctl belongs to ("net", "ipc", or "" for node-wide and others)."""
+    sep = next((i for i, ch in enumerate(name) if ch in "./"), -1)
+    if sep != -1 and name[sep] == "/":  # net/ipv4/ip_forward is written with slashes
+        name = name.translate(str.maketrans("./", "/."))
+    name = name.split("*", 1)[0]
+    if name in IPC_SYSCTLS or name.startswith("fs.mqueue."):
+        return "ipc"
+    if name.startswith("net."):
+        return "net"
+    return ""
+
+
 def _present(d: dict[str, Any], key: str) -> bool:
     """Set as the server sees it: JSON null is the same as absent."""
     return d.get(key) is not None
@@ -221,8 +278,14 @@ class Checker:
         self.grace = tgp if tgp is not None else 30
 
     # -- plumbing -------------------------------------------------------------------
-    def add(self, rule: str, path: Path, message: str) -> None:
-        self.out.append(self.pod.finding(rule, path, message))
+    def add(self, rule: str, path: Path, message: str, *, where: Path | None = None) -> None:
+        """Report at the server's `path`; `where` is the field to point at when that path is not
+        one the document has (the server drops list indexes in a few of its paths)."""
+        finding = self.pod.finding(rule, path, message)
+        if where is not None:
+            line, column = lookup_position(self.pod.positions, where)
+            finding = dataclasses.replace(finding, line=line, column=column)
+        self.out.append(finding)
 
     def at(self, *rel: str | int) -> Path:
         return self.pod.at(*rel)
@@ -230,7 +293,9 @@ class Checker:
     # -- entry --------------------------------------------------------------------
     def run(self) -> list[Finding]:
         self.metadata()
-        self.selector()
+        if not self.workload():
+            return self.out
+        self.template_metadata()
         volumes = self.volumes()
         self.containers(volumes)
         self.pod_fields()
@@ -243,9 +308,16 @@ class Checker:
     def metadata(self) -> None:
         top = mapping(self.pod.doc.get("metadata"))
         self._object_meta(top, ("metadata",), require_name=True)
+
+    def template_metadata(self) -> None:
+        """A pod template's labels and annotations, which the server reports at `<template>.labels`."""
         meta_path = self.pod.meta_path
-        if meta_path != ("metadata",):
-            self._labels(self.pod.metadata, (*meta_path, "labels"))
+        if meta_path == ("metadata",):
+            return
+        template = meta_path[:-1]
+        self._labels(self.pod.metadata, (*template, "labels"), where=meta_path)
+        self._annotations(self.pod.metadata, (*template, "annotations"), where=meta_path)
+        self._job_labels((*template, "labels"))
 
     def _object_meta(self, meta: dict[str, Any], path: Path, *, require_name: bool) -> None:
         name, gen = meta.get("name"), meta.get("generateName")
@@ -264,38 +336,118 @@ class Checker:
         if isinstance(ns, str) and ns:
             for msg in names.dns1123_label(ns):
                 self.add("namespace-format", (*path, "namespace"), invalid(ns, msg))
-        self._labels(meta, (*path, "labels"))
+        self._labels(meta, (*path, "labels"), where=path)
+        self._annotations(meta, (*path, "annotations"), where=path)
 
-    def _labels(self, meta: dict[str, Any], path: Path) -> None:
-        self._label_map(mapping(meta.get("labels")), path, "label-format", "label")
+    def _labels(self, meta: dict[str, Any], path: Path, *, where: Path) -> None:
+        """`where` is the metadata's place in the document (a template's labels are reported elsewhere)."""
+        self._label_map(mapping(meta.get("labels")), path, "label-format", "label", where=(*where, "labels"))
 
-    def _label_map(self, labels: dict[Any, Any], path: Path, rule: str, what: str) -> None:
+    def _label_map(self, labels: dict[Any, Any], path: Path, rule: str, what: str, *, where: Path) -> None:
         """Label-syntax keys and values; the server reports both at the map's own path."""
         for key, value in labels.items():
             if not isinstance(key, str):
                 continue
+            value = "" if value is None else value  # null decodes as the empty string
             for msg in names.qualified_name(key):
-                self.add(rule, path, f"{invalid(key, msg)} (in the {what} key {quote(key)})")
+                self.add(rule, path, f"{invalid(key, msg)} (in the {what} key {quote(key)})", where=(*where, key))
             if isinstance(value, str):
                 for msg in names.label_value(value):
-                    self.add(rule, path, f"{invalid(value, msg)} (in the value of {what} {quote(key)})")
+                    self.add(
+                        rule, path, f"{invalid(value, msg)} (in the value of {what} {quote(key)})", where=(*where, key)
+                    )
 
-    # -- workload selector ---------------------------------------------------------------------
-    def selector(self) -> None:
-        """A controller's selector must pick its own template's pods, or it would never count them."""
-        kind = self.pod.kind
-        if kind not in APPS_KINDS and kind != "ReplicationController":
+    def _annotations(self, meta: dict[str, Any], path: Path, *, where: Path) -> None:
+        """Annotation keys are qualified names with case ignored; all of them fit in 256 KiB."""
+        annotations = mapping(meta.get("annotations"))
+        size = 0
+        for key, value in annotations.items():
+            if not isinstance(key, str):
+                continue
+            size += len(key.encode()) + (len(value.encode()) if isinstance(value, str) else 0)
+            for msg in names.qualified_name(key.lower()):
+                self.add(
+                    "annotation-format",
+                    path,
+                    f"{invalid(key, msg)} (in the annotation key {quote(key)})",
+                    where=(*where, "annotations", key),
+                )
+        if size > ANNOTATIONS_MAX:
+            self.add(
+                "annotation-format",
+                path,
+                f"Too long: may not be more than {ANNOTATIONS_MAX} bytes (the annotations take {size} bytes)",
+            )
+
+    def _job_labels(self, path: Path) -> None:
+        """A Job labels its pod template with its own name, which must then be a valid label value."""
+        if self.pod.kind != "Job" or mapping(self.pod.doc.get("spec")).get("manualSelector") is True:
             return
+        name = mapping(self.pod.doc.get("metadata")).get("name")
+        labels = mapping(self.pod.metadata.get("labels"))
+        if not isinstance(name, str) or not name or all(k in labels for k in JOB_NAME_LABELS):
+            return
+        for msg in names.label_value(name):
+            self.add(
+                "label-format",
+                path,
+                f"{invalid(name, msg)} (the Job adds the labels {' and '.join(JOB_NAME_LABELS)}: {quote(name)} "
+                "to its pod template, so its name must also be a valid label value)",
+                where=("metadata", "name"),
+            )
+
+    # -- workloads ------------------------------------------------------------------------------
+    def workload(self) -> bool:
+        """A controller's own fields; False when the server, finding the selector unusable,
+        does not validate the pod template at all."""
+        spec = mapping(self.pod.doc.get("spec"))
+        for fld in WORKLOAD_NONNEGATIVE.get(self.pod.kind, ()):
+            v = spec.get(fld)
+            if names.is_int(v) and v < 0:
+                self.add("workload-negative", ("spec", fld), invalid(v, NONNEG_MSG))
+        if self.pod.kind == "Deployment":
+            pds, mrs = _int(spec.get("progressDeadlineSeconds")), _int(spec.get("minReadySeconds")) or 0
+            if pds is not None and pds >= 0 and pds <= mrs:
+                self.add(
+                    "workload-negative",
+                    ("spec", "progressDeadlineSeconds"),
+                    invalid(pds, "must be greater than minReadySeconds"),
+                )
+        return self.selector()
+
+    def selector(self) -> bool:
+        """A controller's selector must be valid and pick its own template's pods."""
+        kind = self.pod.kind
         spec = mapping(self.pod.doc.get("spec"))
         labels = mapping(self.pod.metadata.get("labels"))
-        sel = spec.get("selector")
         lpath = (*self.pod.meta_path, "labels")
+        mismatch = invalid(labels, "`selector` does not match template `labels`")
         if kind == "ReplicationController":
-            if isinstance(sel, dict) and sel and not _matches_labels(sel, labels):
-                self.add("selector-mismatch", lpath, invalid(labels, "`selector` does not match template `labels`"))
-            return
+            sel = spec.get("selector")
+            if sel in (None, {}) and isinstance(self.pod.metadata.get("labels"), dict):
+                sel = labels  # defaulted from the template's labels
+            if sel in (None, {}):
+                self.add(
+                    "selector-mismatch",
+                    ("spec", "selector"),
+                    required("the selector is empty and the pod template has no labels to default it from"),
+                )
+            elif isinstance(sel, dict) and not _matches_labels(sel, labels):
+                self.add("selector-mismatch", lpath, mismatch)
+            return True
+        if kind not in APPS_KINDS:
+            return True
+        sel = spec.get("selector")
+        if sel is None:
+            # In apps/v1 no selector selects nothing, not even the template's own pods (the old beta
+            # APIs defaulted it from the template's labels). The schema stage reports the missing
+            # field, except for a DaemonSet, whose selector the server does not require.
+            if self.pod.doc.get("apiVersion") == "apps/v1":
+                self.add("selector-mismatch", lpath, mismatch + ": spec.selector is missing, so it selects no pods")
+            return True
         if not isinstance(sel, dict):
-            return  # a missing selector is the schema stage's required-field finding
+            return True
+        bad = self._label_selector(sel, ("spec", "selector"))
         match_labels = sel.get("matchLabels")
         exprs = sel.get("matchExpressions")
         if not mapping(match_labels) and not sequence(exprs):
@@ -305,7 +457,17 @@ class Checker:
                     ("spec", "selector"),
                     invalid(sel, f"empty selector is invalid for {kind.lower()}"),
                 )
-            return
+            return True
+        if bad:
+            if kind == "DaemonSet":
+                return True  # the template is still validated, only not matched against the selector
+            self.add(
+                "selector-format",
+                ("spec", "selector"),
+                invalid(sel, "invalid label selector")
+                + " (the API server checks nothing in the pod template until the selector is valid)",
+            )
+            return False
         if not _matches_labels(mapping(match_labels), labels):
             ok = False
         else:
@@ -314,9 +476,48 @@ class Checker:
             self.add(
                 "selector-mismatch",
                 lpath,
-                invalid(labels, "`selector` does not match template `labels`")
-                + ": every matchLabels entry of spec.selector must appear in the template's labels",
+                mismatch + ": every matchLabels entry of spec.selector must appear in the template's labels",
             )
+        return True
+
+    def _label_selector(self, sel: dict[str, Any], base: Path) -> int:
+        """`ValidateLabelSelector`: label syntax and well-formed expressions; the number of errors."""
+        before = len(self.out)
+        self._label_map(
+            mapping(sel.get("matchLabels")), (*base, "matchLabels"), "selector-format", "selector label",
+            where=(*base, "matchLabels"),
+        )
+        for i, expr in enumerate(sequence(sel.get("matchExpressions"))):
+            if not isinstance(expr, dict):
+                continue
+            where = (*base, "matchExpressions", i)
+            op = expr.get("operator")
+            values = sequence(expr.get("values"))
+            if op in ("In", "NotIn"):
+                if not values:
+                    self.add(
+                        "selector-format",
+                        (*where, "values"),
+                        required("must be specified when `operator` is 'In' or 'NotIn'"),
+                    )
+            elif op in ("Exists", "DoesNotExist"):
+                if values:
+                    self.add(
+                        "selector-format",
+                        (*where, "values"),
+                        forbidden("may not be specified when `operator` is 'Exists' or 'DoesNotExist'"),
+                    )
+            elif isinstance(op, str):
+                self.add("selector-format", (*where, "operator"), invalid(op, "not a valid selector operator"))
+            key = expr.get("key")
+            if isinstance(key, str):
+                for msg in names.qualified_name(key):
+                    self.add("selector-format", (*where, "key"), invalid(key, msg))
+            for j, v in enumerate(values):
+                if isinstance(v, str):
+                    for msg in names.label_value(v):
+                        self.add("selector-format", (*where, "values", j), invalid(v, msg))
+        return len(self.out) - before
 
     # -- volumes --------------------------------------------------------------------
     def volumes(self) -> dict[str, dict[str, Any]]:
@@ -327,7 +528,7 @@ class Checker:
             if not isinstance(vol, dict):
                 continue
             before = len(self.out)
-            self._volume_source(vol, i)
+            silently_bad = self._volume_source(vol, i)
             name = vol.get("name")
             npath = self.at("volumes", i, "name")
             if name == "":
@@ -343,7 +544,7 @@ class Checker:
                     )
             else:
                 continue
-            if len(self.out) == before and isinstance(name, str):
+            if len(self.out) == before and not silently_bad and isinstance(name, str):
                 seen.add(name)
                 good[name] = vol
         if self.pod.kind == "StatefulSet":
@@ -354,7 +555,8 @@ class Checker:
                     good.setdefault(cname, {"persistentVolumeClaim": {"claimName": cname}})
         return good
 
-    def _volume_source(self, vol: dict[str, Any], i: int) -> None:
+    def _volume_source(self, vol: dict[str, Any], i: int) -> bool:
+        """Check a volume's source; True when it is invalid for a reason the schema stage reports."""
         first: str | None = None
         for key, seg in VOLUME_SOURCES:
             if not _present(vol, key):
@@ -369,20 +571,25 @@ class Checker:
             first = key
         src = mapping(vol.get(first)) if first else {}
         base = self.at("volumes", i, first) if first else self.at("volumes", i)
+        silently_bad = False
         for fld, in_schema in VOLUME_REQUIRED.get(first or "", ()):
             if _blank(src, fld, in_schema):
                 self.add("volume-source-field", (*base, fld), required())
+            elif in_schema and src.get(fld) is None:
+                silently_bad = True  # the schema stage reports the missing field; the volume is still invalid
         if first in ("configMap", "secret", "downwardAPI", "projected"):
-            mode = _int(src.get("defaultMode"))
-            if mode is not None and not 0 <= mode <= 0o777:
-                self.add("volume-source-field", (*base, "defaultMode"), invalid(mode, FILE_MODE_MSG))
+            self._file_mode(src.get("defaultMode"), (*base, "defaultMode"))
         if first in ("configMap", "secret"):
             for j, item in enumerate(sequence(src.get("items"))):
-                if not isinstance(item, dict):
-                    continue
-                for fld in ("key", "path"):
-                    if item.get(fld) == "":
-                        self.add("volume-source-field", (*base, "items", j, fld), required())
+                if isinstance(item, dict):
+                    self._key_to_path(item, (*base, "items", j))
+        elif first == "downwardAPI":
+            for j, item in enumerate(sequence(src.get("items"))):
+                if isinstance(item, dict):
+                    # The server drops the item's index from these paths.
+                    self._downward_file(item, base, where=(*base, "items", j))
+        elif first == "projected":
+            self._projected(src, base)
         if first == "emptyDir" and "sizeLimit" in src and src["sizeLimit"] is not None:
             q = src["sizeLimit"]
             if isinstance(q, (str, int, float)) and not isinstance(q, bool):
@@ -397,6 +604,128 @@ class Checker:
                             (*base, "sizeLimit"),
                             forbidden("SizeLimit field must be a valid resource quantity (it is negative)"),
                         )
+        return silently_bad
+
+    def _file_mode(self, mode: Any, path: Path) -> None:
+        mode = _int(mode)
+        if mode is not None and not 0 <= mode <= 0o777:
+            self.add("volume-source-field", path, invalid(mode, FILE_MODE_MSG))
+
+    def _key_to_path(self, item: dict[str, Any], where: Path) -> str | None:
+        """One `items` entry of a configMap or secret; its path when it has one."""
+        for fld in ("key", "path"):
+            if item.get(fld) in (None, ""):
+                self.add("volume-source-field", (*where, fld), required())
+        path = item.get("path")
+        if isinstance(path, str) and path:
+            self._local_path(path, (*where, "path"))
+        self._file_mode(item.get("mode"), (*where, "mode"))
+        return path if isinstance(path, str) and path else None
+
+    def _local_path(self, value: str, path: Path, *, where: Path | None = None) -> None:
+        """`ValidateLocalNonReservedPath`: a file inside the volume, so relative, without '..'."""
+        self._descending(value, path, "volume-source-field", where=where)
+        if value.startswith("..") and not value.startswith("../"):
+            self.add("volume-source-field", path, invalid(value, "must not start with '..'"), where=where)
+
+    def _downward_file(self, item: dict[str, Any], base: Path, *, where: Path) -> str | None:
+        """One downward API file, reported at `base` (the server's path has no item index)."""
+        path = item.get("path")
+        if path in (None, ""):
+            self.add("volume-source-field", (*base, "path"), required(), where=where)
+        elif isinstance(path, str):
+            self._local_path(path, (*base, "path"), where=(*where, "path"))
+        fr, rf = item.get("fieldRef"), item.get("resourceFieldRef")
+        if isinstance(fr, dict):
+            self._object_field(fr, (*base, "fieldRef"), VOLUME_FIELD_PATHS, "volume-source-field",
+                               where=(*where, "fieldRef"))
+            if rf is not None:
+                self.add(
+                    "volume-source-field",
+                    base,
+                    invalid("resource", "fieldRef and resourceFieldRef can not be specified simultaneously"),
+                    where=where,
+                )
+        elif isinstance(rf, dict):
+            self._resource_field(rf, (*base, "resourceFieldRef"), "volume-source-field", volume=True,
+                                 where=(*where, "resourceFieldRef"))
+        elif fr is None and rf is None:
+            self.add("volume-source-field", base, required("one of fieldRef and resourceFieldRef is required"),
+                     where=where)
+        self._file_mode(item.get("mode"), (*base, "mode"))
+        return path if isinstance(path, str) and path else None
+
+    def _projected(self, src: dict[str, Any], base: Path) -> None:
+        """A projected volume's sources; some errors are reported at the volume, as the server does."""
+        paths: set[str] = set()
+
+        def claim(path: str | None, shown: object, where: Path) -> None:
+            if path is None:
+                return
+            if path in paths:
+                self.add(
+                    "projected-volume",
+                    base,
+                    invalid(shown, f"conflicting duplicate paths (two sources write the file {quote(path)})"),
+                    where=where,
+                )
+            paths.add(path)
+
+        for i, source in enumerate(sequence(src.get("sources"))):
+            if not isinstance(source, dict):
+                continue
+            spath = (*base, "sources", i)
+            kinds = [k for k in PROJECTED_SOURCES if _present(source, k)]
+            for kind in ("secret", "configMap"):
+                ref = source.get(kind)
+                if not isinstance(ref, dict):
+                    continue
+                if ref.get("name") in (None, ""):
+                    self.add("projected-volume", (*spath, kind, "name"), required())
+                for j, item in enumerate(sequence(ref.get("items"))):
+                    if isinstance(item, dict):
+                        where = (*spath, kind, "items", j)
+                        claim(self._key_to_path(item, where), ref.get("name") or "", where)
+            dapi = source.get("downwardAPI")
+            if isinstance(dapi, dict):
+                for j, item in enumerate(sequence(dapi.get("items"))):
+                    if isinstance(item, dict):
+                        where = (*spath, "downwardAPI", "items", j)
+                        p = self._downward_file(item, (*spath, "downwardAPI"), where=where)
+                        claim(p, p, where)
+            token = source.get("serviceAccountToken")
+            if isinstance(token, dict):
+                tpath = (*spath, "serviceAccountToken")
+                exp = _int(token.get("expirationSeconds"))  # null or absent is defaulted to 3600
+                if exp is not None and exp < 600:
+                    self.add(
+                        "projected-volume",
+                        (*tpath, "expirationSeconds"),
+                        invalid(exp, "may not specify a duration less than 10 minutes"),
+                    )
+                if exp is not None and exp > 2**32:
+                    self.add(
+                        "projected-volume",
+                        (*tpath, "expirationSeconds"),
+                        invalid(exp, "may not specify a duration larger than 2^32 seconds"),
+                    )
+                tp = token.get("path")
+                # The server reports the token's path at the projected volume itself.
+                if tp in (None, ""):
+                    self.add(
+                        "projected-volume",
+                        (*base, "path"),
+                        required(f"sources[{i}].serviceAccountToken.path names the token's file"),
+                        where=(*tpath, "path"),
+                    )
+                elif isinstance(tp, str):
+                    self._local_path(tp, (*base, "path"), where=(*tpath, "path"))
+            if len(kinds) > 1:
+                self.add(
+                    "projected-volume",
+                    spath,
+                    forbidden(f"may not specify more than 1 volume type per source (found {', '.join(kinds)})"),
+                )
 
     # -- containers -------------------------------------------------------------------
     def containers(self, volumes: dict[str, dict[str, Any]]) -> None:
@@ -656,38 +985,64 @@ class Checker:
     def _field_ref(self, vf: dict[str, Any], vpath: Path) -> None:
         fr = vf.get("fieldRef")
         if isinstance(fr, dict):
-            fp = fr.get("fieldPath")
-            fpath = (*vpath, "fieldRef", "fieldPath")
-            if fp == "":
-                self.add("env-field-path", fpath, required())
-            elif isinstance(fp, str):
-                bare = fp
-                subscripted = fp.endswith("']") and "['" in fp
-                if subscripted:
-                    bare = fp[: fp.index("['")]
-                if bare not in DOWNWARD_CONVERTIBLE:
-                    self.add(
-                        "env-field-path",
-                        fpath,
-                        invalid(fp, f"error converting fieldPath: field label not supported: {bare}"),
-                    )
-                elif subscripted:
-                    if bare not in ("metadata.labels", "metadata.annotations"):
-                        self.add("env-field-path", (*vpath, "fieldRef"), invalid(bare, "does not support subscript"))
-                elif fp not in ENV_FIELD_PATHS:
-                    self.add("env-field-path", fpath, not_supported(fp, ENV_FIELD_PATHS))
+            self._object_field(fr, (*vpath, "fieldRef"), ENV_FIELD_PATHS, "env-field-path")
         rf = vf.get("resourceFieldRef")
         if isinstance(rf, dict):
-            r = rf.get("resource")
-            rpath = (*vpath, "resourceFieldRef", "resource")
-            if r == "":
-                self.add("env-field-path", rpath, required())
-            elif (
-                isinstance(r, str)
-                and r not in RESOURCE_FIELD_REFS
-                and not r.startswith(("requests.hugepages-", "limits.hugepages-"))
-            ):
-                self.add("env-field-path", rpath, not_supported(r, RESOURCE_FIELD_REFS))
+            self._resource_field(rf, (*vpath, "resourceFieldRef"), "env-field-path", volume=False)
+
+    def _object_field(
+        self, fr: dict[str, Any], base: Path, allowed: tuple[str, ...], rule: str, *, where: Path | None = None
+    ) -> None:
+        """A downward API fieldRef (`validateObjectFieldSelector`); `base` is the fieldRef's path."""
+        fp, api = fr.get("fieldPath"), fr.get("apiVersion")
+        fpath = (*base, "fieldPath")
+        fwhere = (*where, "fieldPath") if where else None
+        if fp in (None, ""):
+            self.add(rule, fpath, required(), where=fwhere)
+            return
+        if not isinstance(fp, str):
+            return
+        if isinstance(api, str) and api not in ("", "v1"):  # absent or empty is defaulted to v1
+            self.add(rule, fpath, invalid(fp, f"error converting fieldPath: unsupported pod version: {api}"),
+                     where=fwhere)
+            return
+        bare, subscript = fp, None
+        if fp.endswith("']") and "['" in fp[:-2] and not fp.startswith("['"):
+            bare, subscript = fp[:-2].split("['", 1)
+        if subscript is not None and bare not in ("metadata.annotations", "metadata.labels"):
+            problem = f"field label does not support subscript: {fp}"
+        elif subscript is None and bare not in DOWNWARD_CONVERTIBLE and bare != "spec.host":
+            problem = f"field label not supported: {fp}"
+        else:
+            problem = ""
+        if problem:
+            self.add(rule, fpath, invalid(fp, f"error converting fieldPath: {problem}"), where=fwhere)
+            return
+        if subscript is not None:
+            key = subscript.lower() if bare == "metadata.annotations" else subscript
+            for msg in names.qualified_name(key):
+                self.add(rule, base, invalid(subscript, msg), where=where)
+            return
+        internal = "spec.nodeName" if bare == "spec.host" else bare
+        if internal not in allowed:
+            self.add(rule, fpath, not_supported(internal, allowed), where=fwhere)
+
+    def _resource_field(
+        self, rf: dict[str, Any], base: Path, rule: str, *, volume: bool, where: Path | None = None
+    ) -> None:
+        """A downward API resourceFieldRef; a volume's must name its container."""
+        r = rf.get("resource")
+        if volume and rf.get("containerName") in (None, ""):
+            self.add(rule, (*base, "containerName"), required(), where=(*where, "containerName") if where else None)
+        elif r in (None, ""):
+            self.add(rule, (*base, "resource"), required(), where=(*where, "resource") if where else None)
+        elif (
+            isinstance(r, str)
+            and r not in RESOURCE_FIELD_REFS
+            and not r.startswith(("requests.hugepages-", "limits.hugepages-"))
+        ):
+            self.add(rule, (*base, "resource"), not_supported(r, RESOURCE_FIELD_REFS),
+                     where=(*where, "resource") if where else None)
 
     # -- volume mounts ------------------------------------------------------------------
     def _mounts(self, c: dict[str, Any], where: Path, volumes: dict[str, dict[str, Any]]) -> None:
@@ -717,25 +1072,46 @@ class Checker:
                         invalid(key, "must be unique; two mounts in one container cannot share a mountPath"),
                     )
                 seen_paths.add(key)
+            # The server reports the checks below at `volumeMounts.<field>`, without the mount's index.
+            mounts = self.at(*where, "volumeMounts")
+            prop = m.get("mountPropagation")
+            if isinstance(prop, str):
+                ppath = (*mounts, "mountPropagation")
+                if prop not in MOUNT_PROPAGATIONS:
+                    self.add("mount-propagation", ppath, not_supported(prop, MOUNT_PROPAGATIONS),
+                             where=self.at(*base, "mountPropagation"))
+                elif prop == "Bidirectional" and mapping(c.get("securityContext")).get("privileged") is not True:
+                    self.add(
+                        "mount-propagation",
+                        ppath,
+                        forbidden("Bidirectional mount propagation is available only to privileged containers"),
+                        where=self.at(*base, "mountPropagation"),
+                    )
             rro = m.get("recursiveReadOnly")
             if isinstance(rro, str) and rro != "Disabled":
-                rro_path = self.at(*base, "recursiveReadOnly")
+                rro_path = (*mounts, "recursiveReadOnly")
+                rro_where = self.at(*base, "recursiveReadOnly")
                 if rro not in ("Enabled", "IfPossible"):
-                    self.add("recursive-read-only", rro_path, not_supported(rro, ("Disabled", "Enabled", "IfPossible")))
+                    self.add(
+                        "recursive-read-only",
+                        rro_path,
+                        not_supported(rro, ("Disabled", "Enabled", "IfPossible")),
+                        where=rro_where,
+                    )
                 else:
                     if m.get("readOnly") is not True:
                         msg = forbidden("may only be specified when readOnly is true")
-                        self.add("recursive-read-only", rro_path, msg)
+                        self.add("recursive-read-only", rro_path, msg, where=rro_where)
                     if m.get("mountPropagation") not in (None, "None"):
                         self.add(
                             "recursive-read-only",
                             rro_path,
                             forbidden("may only be specified when mountPropagation is None or not specified"),
+                            where=rro_where,
                         )
             sub, expr = m.get("subPath"), m.get("subPathExpr")
-            # The server reports these at volumeMounts.subPath, without the index.
             if isinstance(sub, str) and sub:
-                self._descending(sub, self.at(*where, "volumeMounts", "subPath"))
+                self._descending(sub, (*mounts, "subPath"), where=self.at(*base, "subPath"))
             if isinstance(expr, str) and expr:
                 if isinstance(sub, str) and sub:
                     self.add(
@@ -743,14 +1119,14 @@ class Checker:
                         self.at(*base, "subPathExpr"),
                         invalid(expr, "subPathExpr and subPath are mutually exclusive"),
                     )
-                self._descending(expr, self.at(*where, "volumeMounts", "subPathExpr"))
+                self._descending(expr, (*mounts, "subPathExpr"), where=self.at(*base, "subPathExpr"))
 
-    def _descending(self, value: str, path: Path, rule: str = "subpath-invalid") -> None:
+    def _descending(self, value: str, path: Path, rule: str = "subpath-invalid", *, where: Path | None = None) -> None:
         """A path that must stay inside its base directory: relative, with no '..' step."""
         if value.startswith("/"):
-            self.add(rule, path, invalid(value, "must be a relative path"))
+            self.add(rule, path, invalid(value, "must be a relative path"), where=where)
         if ".." in value.replace("\\", "/").split("/"):
-            self.add(rule, path, invalid(value, "must not contain '..'"))
+            self.add(rule, path, invalid(value, "must not contain '..'"), where=where)
 
     # -- probes and hooks -----------------------------------------------------------------
     def _hooks_and_probes(self, c: dict[str, Any], where: Path) -> None:
@@ -792,6 +1168,18 @@ class Checker:
                 scheme = body.get("scheme")
                 if isinstance(scheme, str) and scheme and scheme not in ("HTTP", "HTTPS"):
                     self.add("handler-field", self.at(*hpath, "scheme"), not_supported(scheme, ("HTTP", "HTTPS")))
+                for k, header in enumerate(sequence(body.get("httpHeaders"))):
+                    hname = mapping(header).get("name")
+                    hname = "" if hname is None else hname
+                    if isinstance(hname, str):
+                        # Reported at httpHeaders without the header's index, as the server does.
+                        for msg in names.http_header_name(hname):
+                            self.add(
+                                "handler-field",
+                                self.at(*hpath, "httpHeaders"),
+                                invalid(hname, msg),
+                                where=self.at(*hpath, "httpHeaders", k, "name"),
+                            )
         elif kind == "grpc":
             port = body.get("port")
             if names.is_int(port):
@@ -865,6 +1253,48 @@ class Checker:
                     "`capabilities.Add` CAP_SYS_ADMIN",
                 )
         self._seccomp(sc.get("seccompProfile"), (*base, "seccompProfile"))
+        self._apparmor(sc.get("appArmorProfile"), (*base, "appArmorProfile"))
+        pm = sc.get("procMount")
+        if isinstance(pm, str):
+            if pm not in ("Default", "Unmasked"):
+                self.add("proc-mount", self.at(*base, "procMount"), not_supported(pm, ("Default", "Unmasked")))
+            elif pm == "Unmasked" and self.spec.get("hostUsers") is not False:
+                self.add(
+                    "proc-mount",
+                    self.at(*base, "procMount"),
+                    invalid(pm, "`hostUsers` must be false to use `Unmasked`")
+                    + " (an unmasked /proc is only allowed in a pod with its own user namespace)",
+                )
+
+    def _apparmor(self, ap: Any, where: Path) -> None:
+        """`ValidateAppArmorProfileField`, for the pod and for each container."""
+        if not isinstance(ap, dict):
+            return
+        t, lp = ap.get("type"), ap.get("localhostProfile")
+        lpath = self.at(*where, "localhostProfile")
+        if t == "Localhost":
+            if lp is None or lp == "":
+                self.add("apparmor-profile", lpath, required("must be set when AppArmor type is Localhost"))
+            elif isinstance(lp, str):
+                if lp.strip() != lp:
+                    self.add("apparmor-profile", lpath, invalid(lp, "must not be padded with whitespace"))
+                if len(lp.encode()) > 4095:
+                    self.add("apparmor-profile", lpath, "Too long: may not be more than 4095 bytes")
+        elif t in ("RuntimeDefault", "Unconfined"):
+            if lp is not None:
+                self.add("apparmor-profile", lpath, invalid(lp, "can only be set when AppArmor type is Localhost"))
+        elif t == "":
+            self.add(
+                "apparmor-profile",
+                self.at(*where, "type"),
+                required("type is required when appArmorProfile is set"),
+            )
+        elif isinstance(t, str):
+            self.add(
+                "apparmor-profile",
+                self.at(*where, "type"),
+                not_supported(t, ("Localhost", "RuntimeDefault", "Unconfined")),
+            )
 
     def _id_range(self, value: Any, path: Path) -> None:
         if names.is_int(value) and not 0 <= value <= 2147483647:
@@ -907,6 +1337,9 @@ class Checker:
             for g, gid in enumerate(sequence(sc.get("supplementalGroups"))):
                 self._id_range(gid, self.at(*base, "supplementalGroups", g))
             self._seccomp(sc.get("seccompProfile"), (*base, "seccompProfile"))
+            self._apparmor(sc.get("appArmorProfile"), (*base, "appArmorProfile"))
+            self._sysctls(sequence(sc.get("sysctls")))
+        self._host_process()
         if self.spec.get("hostUsers") is False:
             # User namespaces cannot be combined with the host's namespaces. (`HostPID`/`HostIPC`
             # are capitalised in the server's own paths.)
@@ -922,10 +1355,70 @@ class Checker:
         if self.spec.get("shareProcessNamespace") is True and self.spec.get("hostPID") is True:
             self.add(
                 "share-process-namespace-host-pid",
-                self.at("securityContext", "shareProcessNamespace"),
+                self.at("shareProcessNamespace"),
                 invalid(True, "ShareProcessNamespace and HostPID cannot both be enabled"),
             )
         self._os()
+
+    def _sysctls(self, sysctls: list[Any]) -> None:
+        seen: set[str] = set()
+        for i, item in enumerate(sysctls):
+            name = mapping(item).get("name")
+            path = self.at("securityContext", "sysctls", i, "name")
+            if name is None or name == "":
+                self.add("sysctl-invalid", path, required())
+                continue
+            if not isinstance(name, str):
+                continue
+            if len(name) > 253 or not SYSCTL_RE.match(name):
+                msg = f"must have at most 253 characters and match regex {SYSCTL_RE.pattern}"
+                self.add("sysctl-invalid", path, invalid(name, msg))
+            elif name in seen:
+                self.add("sysctl-invalid", path, duplicate(name))
+            seen.add(name)
+            ns = _sysctl_namespace(name)
+            if self.spec.get("hostNetwork") is True and ns == "net":
+                self.add("sysctl-invalid", path, invalid(name, "may not be specified when 'hostNetwork' is true"))
+            elif self.spec.get("hostIPC") is True and ns == "ipc":
+                self.add("sysctl-invalid", path, invalid(name, "may not be specified when 'hostIPC' is true"))
+
+    def _host_process(self) -> None:
+        """Windows HostProcess containers (`validateWindowsHostProcessPod`): all or none, with hostNetwork."""
+        pod_hp = mapping(mapping(self.spec.get("securityContext")).get("windowsOptions")).get("hostProcess")
+        pod_hp = pod_hp if isinstance(pod_hp, bool) else None
+        count = hp_count = 0
+        for fld in ("initContainers", "containers", "ephemeralContainers"):
+            for i, c in enumerate(sequence(self.spec.get(fld))):
+                if not isinstance(c, dict):
+                    continue
+                count += 1
+                hp = mapping(mapping(c.get("securityContext")).get("windowsOptions")).get("hostProcess")
+                hp = hp if isinstance(hp, bool) else None
+                if pod_hp is not None and hp is not None and hp != pod_hp:
+                    self.add(
+                        "windows-host-process",
+                        self.at(fld, i, "securityContext", "windowsOptions", "hostProcess"),
+                        invalid(
+                            hp, f"pod hostProcess value must be identical if both are specified, was {quote(pod_hp)}"
+                        ),
+                    )
+                if hp is True or (hp is None and pod_hp is True):
+                    hp_count += 1
+        if not hp_count:
+            return
+        if hp_count != count:
+            self.add(
+                "windows-host-process",
+                self.at(),
+                invalid("", "If pod contains any hostProcess containers then all containers must be HostProcess "
+                        f"containers ({hp_count} of {count} are)"),
+            )
+        if self.spec.get("hostNetwork") is not True:
+            self.add(
+                "windows-host-process",
+                self.at("hostNetwork"),
+                invalid(False, "hostNetwork must be true if pod contains any hostProcess containers"),
+            )
 
     def _os(self) -> None:
         os_ = self.spec.get("os")
@@ -1052,14 +1545,8 @@ class Checker:
             )
         for i, ns in enumerate(servers):
             if isinstance(ns, str):
-                try:
-                    ipaddress.ip_address(ns)
-                except ValueError:
-                    self.add(
-                        "dns-config",
-                        self.at("dnsConfig", "nameservers", i),
-                        invalid(ns, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"),
-                    )
+                for msg in names.ip_address(ns, strict=self.version >= (1, 36)):
+                    self.add("dns-config", self.at("dnsConfig", "nameservers", i), invalid(ns, msg))
         searches = [s for s in sequence(cfg.get("searches")) if isinstance(s, str)]
         if len(searches) > 32:
             self.add(
@@ -1081,11 +1568,16 @@ class Checker:
     def scheduling(self) -> None:
         spec = self.spec
         self._label_map(
-            mapping(spec.get("nodeSelector")), self.at("nodeSelector"), "node-selector-format", "node label"
+            mapping(spec.get("nodeSelector")),
+            self.at("nodeSelector"),
+            "node-selector-format",
+            "node label",
+            where=self.at("nodeSelector"),
         )
         for i, t in enumerate(sequence(spec.get("tolerations"))):
             if isinstance(t, dict):
                 self._toleration(t, ("tolerations", i))
+        self._host_aliases()
         aff = spec.get("affinity")
         if isinstance(aff, dict):
             self._affinity(aff)
@@ -1124,13 +1616,33 @@ class Checker:
                     rule, self.at(*where, "operator"), invalid(value, "value must be empty when `operator` is 'Exists'")
                 )
         elif op in ("Gt", "Lt") and self.version >= (1, 35):
-            pass  # numeric comparison operators (newer releases); left to the cluster
+            # Numeric comparison (1.35+) needs the alpha TaintTolerationComparisonOperators feature gate,
+            # off by default; the server then still lists Lt and Gt as supported.
+            self.add(
+                rule,
+                self.at(*where, "operator"),
+                not_supported(op, ("Equal", "Exists", "Lt", "Gt"))
+                + " (Lt and Gt work only where the alpha feature gate TaintTolerationComparisonOperators is on)",
+            )
         elif op is not None:
             self.add(rule, self.at(*where, "operator"), not_supported(op, ("Equal", "Exists")))
         if effect:
             allowed = ("NoSchedule", "PreferNoSchedule", "NoExecute")
             if effect not in allowed:
                 self.add(rule, self.at(*where, "effect"), not_supported(effect, allowed))
+
+    def _host_aliases(self) -> None:
+        for i, alias in enumerate(sequence(self.spec.get("hostAliases"))):
+            if not isinstance(alias, dict):
+                continue
+            ip = alias.get("ip")
+            if isinstance(ip, str):
+                for msg in names.ip_address(ip, strict=self.version >= (1, 36)):
+                    self.add("host-aliases", self.at("hostAliases", i, "ip"), invalid(ip, msg))
+            for j, host in enumerate(sequence(alias.get("hostnames"))):
+                if isinstance(host, str):
+                    for msg in names.dns1123_subdomain(host):
+                        self.add("host-aliases", self.at("hostAliases", i, "hostnames", j), invalid(host, msg))
 
     def _affinity(self, aff: dict[str, Any]) -> None:
         rule = "affinity-invalid"

@@ -6,6 +6,7 @@ accepted), so callers can report every reason the server would report.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 
@@ -186,3 +187,38 @@ def env_var_name(value: str, relaxed: bool) -> list[str]:
 def is_int(value: object) -> bool:
     """An integer as YAML gives one (bools excluded: they are a type error, reported elsewhere)."""
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+IP_MSG = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
+_SLOPPY_V4_RE = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")
+
+
+def ip_address(value: str, strict: bool = True) -> list[str]:
+    """An IP address as legacy API fields take it (`IsValidIPForLegacyField`).
+
+    Strict validation (StrictIPCIDRValidation, on since 1.36) also rejects IPv4 octets with
+    leading zeros, which libc reads as octal, and IPv4-mapped IPv6 addresses.
+    """
+    if "%" in value:  # a zone (fe80::1%eth0) is not an IP address to Go
+        return [IP_MSG]
+    try:
+        addr = ipaddress.ip_address(value)
+    except ValueError:
+        if _SLOPPY_V4_RE.match(value) and all(int(o) <= 255 for o in value.split(".")):
+            return ["must not have leading 0s"] if strict else []
+        return [IP_MSG]
+    if strict and isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return ["must not be an IPv4-mapped IPv6 address"]
+    return []
+
+
+_HTTP_HEADER_RE = re.compile(r"^[-A-Za-z0-9]+$")
+
+
+def http_header_name(value: str) -> list[str]:
+    if _HTTP_HEADER_RE.match(value):
+        return []
+    return [
+        _regex_error("a valid HTTP header must consist of alphanumeric characters or '-'", "[-A-Za-z0-9]+",
+                     "X-Header-Name")
+    ]

@@ -1,8 +1,10 @@
 """Resource requests and limits: names, quantities, requests against limits, pod-level resources.
 
-Containers' requests default to their limits, so a resource with only a limit
-is never "above" anything; extended resources (`example.com/gpu`) and hugepages
-cannot be overcommitted, so their requests must equal their limits.
+A Pod's containers' requests default to their limits before validation (so a resource with
+only a limit is never "above" anything, and a bad limit is reported for the request too), and
+so do its pod-level resources (`course.checker.defaults`); pod templates are not defaulted.
+Extended resources (`example.com/gpu`) and hugepages cannot be overcommitted, so their requests
+must equal their limits. JSON null is the zero quantity.
 """
 
 from __future__ import annotations
@@ -11,6 +13,14 @@ import math
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from course.checker.defaults import (
+    aggregate,
+    container_limits,
+    container_requests,
+    parse_list,
+    pod_level,
+    pod_level_supported,
+)
 from course.checker.model import mapping, sequence
 from course.checker.quantity import QuantityError, parse_quantity
 from course.checker.validation import _names as names
@@ -111,29 +121,37 @@ def _container_name_errors(name: str) -> list[str]:
     return errs
 
 
-def _parse_list(ck: Checker, rl: Any, path: Path, *, pod_level: bool) -> Parsed:
-    """Check the names and quantities of one requests/limits map; return the valid ones."""
+def _parse_list(
+    ck: Checker, rl: Any, path: Path, *, pod_level: bool, notes: dict[str, str] | None = None
+) -> Parsed:
+    """Check the names and quantities of one requests/limits map; return the valid ones.
+
+    JSON null decodes as the zero quantity. `notes` adds a word on entries the server filled in.
+    """
     out: Parsed = {}
+    notes = notes or {}
     for name, q in mapping(rl).items():
         if not isinstance(name, str):
             continue
         qpath = (*path, Key(name))
-        if pod_level and name == "pids":
-            pass  # pod-level PID limits (newer releases); left to the cluster
-        elif pod_level:
+        note = f" {notes[name]}" if name in notes else ""
+        if pod_level:
             errs = _resource_name_errors(name)
             for msg in errs:
-                ck.add("pod-resource-name", ck.at(*qpath), invalid(name, msg))
-            if not errs and name not in ("cpu", "memory") and not _hugepages(name):
+                ck.add("pod-resource-name", ck.at(*qpath), invalid(name, msg) + note)
+            if not errs and not pod_level_supported(name):
                 ck.add(
                     "pod-resource-name",
                     ck.at(*qpath),
-                    not_supported(name, ("cpu", "memory")) + ": pod-level resources support only cpu and memory",
+                    not_supported(name, ("cpu", "hugepages-", "memory"))
+                    + ": pod-level resources support only cpu, memory and hugepages-<size>",
                 )
         else:
             for msg in _container_name_errors(name):
-                ck.add("resource-name", ck.at(*qpath), invalid(name, msg))
-        if q is None or isinstance(q, (bool, list, dict)):
+                ck.add("resource-name", ck.at(*qpath), invalid(name, msg) + note)
+        if q is None:
+            q = 0  # null decodes as a zero quantity
+        if isinstance(q, (bool, list, dict)):
             continue  # a type error: the schema stage reports it
         try:
             value = parse_quantity(q)
@@ -142,12 +160,12 @@ def _parse_list(ck: Checker, rl: Any, path: Path, *, pod_level: bool) -> Parsed:
             continue
         shown = canonical(value, q)
         if value < 0:
-            ck.add("resource-negative", ck.at(*qpath), invalid(shown, "must be greater than or equal to 0"))
+            ck.add("resource-negative", ck.at(*qpath), invalid(shown, "must be greater than or equal to 0") + note)
         if _integer(name) and math.ceil(value * 1000) % 1000 != 0:
             ck.add(
                 "resource-integer",
                 ck.at(*qpath),
-                invalid(shown, f"must be an integer ({name} is counted in whole devices)"),
+                invalid(shown, f"must be an integer ({name} is counted in whole devices)") + note,
             )
         if _hugepages(name):
             try:
@@ -159,28 +177,31 @@ def _parse_list(ck: Checker, rl: Any, path: Path, *, pod_level: bool) -> Parsed:
                 ck.add(
                     "hugepages-resource",
                     ck.at(*qpath),
-                    invalid(shown, f"{shown} is not positive integer multiple of {name}"),
+                    invalid(shown, f"{shown} is not positive integer multiple of {name}") + note,
                 )
         out[name] = (value, q)
     return out
 
 
-def _compare(ck: Checker, requests: Parsed, limits: Parsed, base: Path) -> None:
+def _compare(ck: Checker, requests: Parsed, limits: Parsed, base: Path, notes: dict[str, str] | None = None) -> None:
     """Requests must not exceed limits; non-overcommitable ones must equal them."""
+    notes = notes or {}
     for name, (rq, rw) in requests.items():
+        note = f" {notes[name]}" if name in notes else ""
         if name in limits:
             lq, lw = limits[name]
             if rq != lq and not _overcommit(name):
                 ck.add(
                     "requests-must-equal-limits",
                     ck.at(*base, "requests"),
-                    invalid(canonical(rq, rw), f"must be equal to {name} limit of {canonical(lq, lw)}"),
+                    invalid(canonical(rq, rw), f"must be equal to {name} limit of {canonical(lq, lw)}") + note,
                 )
             elif rq > lq:
                 ck.add(
                     "requests-above-limits",
                     ck.at(*base, "requests"),
-                    invalid(canonical(rq, rw), f"must be less than or equal to {name} limit of {canonical(lq, lw)}"),
+                    invalid(canonical(rq, rw), f"must be less than or equal to {name} limit of {canonical(lq, lw)}")
+                    + note,
                 )
         elif not _overcommit(name):
             ck.add(
@@ -196,72 +217,53 @@ def container_resources(ck: Checker, c: dict[str, Any], where: Path) -> None:
         return
     base = (*where, "resources")
     limits = _parse_list(ck, r.get("limits"), (*base, "limits"), pod_level=False)
-    requests = _parse_list(ck, r.get("requests"), (*base, "requests"), pod_level=False)
+    raw_requests = mapping(r.get("requests"))
+    requests_in = dict(raw_requests)
+    notes: dict[str, str] = {}
+    if ck.is_pod:
+        # A Pod's containers are defaulted before validation: a limit without a request becomes
+        # the request, so whatever is wrong with the limit is reported for the request too.
+        for name in parse_list(r.get("limits")):
+            if name not in requests_in:
+                requests_in[name] = mapping(r.get("limits"))[name]
+                notes[name] = f"(requests[{name}] is not set, so the API server copies limits[{name}] into it)"
+    requests = _parse_list(ck, requests_in, (*base, "requests"), pod_level=False, notes=notes)
     _compare(ck, requests, limits, base)
-    names_used = [n for n in (*mapping(r.get("limits")), *mapping(r.get("requests"))) if isinstance(n, str)]
+    names_used = [n for n in (*mapping(r.get("limits")), *raw_requests) if isinstance(n, str)]
     if any(_hugepages(n) for n in names_used) and not any(n in ("cpu", "memory") for n in names_used):
         ck.add("hugepages-resource", ck.at(*base), forbidden("HugePages require cpu or memory"))
 
 
-def _container_requests(c: Any) -> Parsed:
-    """A container's requests after defaulting (limits fill in missing requests)."""
-    r = mapping(mapping(c).get("resources"))
-    out: Parsed = {}
-    for key in ("limits", "requests"):
-        for name, q in mapping(r.get(key)).items():
-            if not isinstance(name, str) or q is None or isinstance(q, (bool, list, dict)):
-                continue
-            try:
-                out[name] = (parse_quantity(q), q)
-            except QuantityError:
-                continue
-    return out
-
-
-def _aggregate(spec: dict[str, Any]) -> Parsed:
-    """What the containers of a pod request in total: regular plus sidecars, or the largest init step."""
-    total: dict[str, Fraction] = {}
-    shown: dict[str, object] = {}
-
-    def add(into: dict[str, Fraction], reqs: Parsed) -> None:
-        for n, (v, w) in reqs.items():
-            into[n] = into.get(n, Fraction(0)) + v
-            shown.setdefault(n, w)
-
-    for c in sequence(spec.get("containers")):
-        add(total, _container_requests(c))
-    sidecars: dict[str, Fraction] = {}
-    init_peak: dict[str, Fraction] = {}
-    for c in sequence(spec.get("initContainers")):
-        reqs = _container_requests(c)
-        if mapping(c).get("restartPolicy") == "Always":
-            add(total, reqs)
-            add(sidecars, reqs)
-            continue
-        step = dict(sidecars)
-        add(step, reqs)
-        for n, v in step.items():
-            init_peak[n] = max(init_peak.get(n, Fraction(0)), v)
-    for n, v in init_peak.items():
-        total[n] = max(total.get(n, Fraction(0)), v)
-    return {n: (v, shown.get(n, "")) for n, v in total.items()}
-
-
 def pod_resources(ck: Checker) -> None:
-    """spec.resources (pod-level, beta and on by default since 1.34)."""
+    """spec.resources (pod-level, beta and on by default since 1.34), as the server validates it.
+
+    A Pod's pod-level resources are defaulted first (`defaults.pod_level`); a pod template's are not.
+    """
     if ck.version < (1, 34):
         return
     r = ck.spec.get("resources")
     if not isinstance(r, dict):
         return
     base: Path = ("resources",)
-    limits = _parse_list(ck, r.get("limits"), (*base, "limits"), pod_level=True)
-    requests = _parse_list(ck, r.get("requests"), (*base, "requests"), pod_level=True)
-    _compare(ck, requests, limits, base)
-    effective = {**limits, **requests}
-    for name, (agg, aw) in _aggregate(ck.spec).items():
-        if name in effective and agg > effective[name][0]:
-            pv, pw = effective[name]
+    if mapping(ck.spec.get("os")).get("name") == "windows":
+        ck.add("windows-pod-fields", ck.at(*base), forbidden("may not be set for a windows pod"))
+        return
+    _parse_list(ck, r.get("limits"), (*base, "limits"), pod_level=True)
+    _parse_list(ck, r.get("requests"), (*base, "requests"), pod_level=True)
+    pl = pod_level(ck.spec, defaulted=ck.is_pod, fix_defaulting=ck.version >= (1, 37))
+    if pl is None:
+        return
+    notes = {
+        name: f"(spec.resources.{which}[{name}] is not set, so the API server fills it in from {origin})"
+        for (which, name), origin in pl.filled.items()
+    }
+    _compare(ck, pl.requests, pl.limits, base, notes)
+    totals = aggregate(ck.spec, lambda c: container_requests(c, defaulted=ck.is_pod))
+    for name, (agg, aw) in totals.items():
+        if name not in pl.requests:
+            continue
+        pv, pw = pl.requests[name]
+        if agg > pv:
             ck.add(
                 "pod-resources-consistency",
                 ck.at(*base, "requests", Key(name)),
@@ -270,20 +272,26 @@ def pod_resources(ck: Checker) -> None:
                     f"must be greater than or equal to aggregate container requests of {canonical(agg, aw)}",
                 ),
             )
+    for name, (agg, aw) in aggregate(ck.spec, container_limits).items():
+        if _hugepages(name) and name in pl.limits and agg > pl.limits[name][0]:
+            pv, pw = pl.limits[name]
+            ck.add(
+                "pod-resources-consistency",
+                ck.at(*base, "limits", Key(name)),
+                invalid(
+                    canonical(pv, pw),
+                    f"must be greater than or equal to aggregate container limits of {canonical(agg, aw)}",
+                ),
+            )
     for i, c in enumerate(sequence(ck.spec.get("containers"))):
-        climits = mapping(mapping(mapping(c).get("resources")).get("limits"))
-        for name, q in climits.items():
-            if name not in limits or q is None or isinstance(q, (bool, list, dict)):
+        for name, (v, w) in container_limits(c).items():
+            if name not in pl.limits:
                 continue
-            try:
-                v = parse_quantity(q)
-            except QuantityError:
-                continue
-            pv, pw = limits[name]
+            pv, pw = pl.limits[name]
             if v > pv:
                 # The server's own path for this error puts the resource name before `limits`.
                 ck.add(
                     "pod-resources-consistency",
                     ck.at(*base, "containers", i, Key(name), "limits"),
-                    invalid(canonical(v, q), f"must be less than or equal to pod limits of {canonical(pv, pw)}"),
+                    invalid(canonical(v, w), f"must be less than or equal to pod limits of {canonical(pv, pw)}"),
                 )

@@ -11,7 +11,7 @@ import textwrap
 from course.findings import DOCS, Rule, register
 
 _HEAD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: demo\nspec:\n"
-_APP = "containers:\n- name: app\n  image: nginx:1.27\n"
+_APP = "containers:\n- name: app\n  image: nginx:1.22\n"
 
 
 def pod(body: str, head: str = _HEAD) -> str:
@@ -30,7 +30,7 @@ def _deployment(restart: str) -> str:
     return (
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n"
         "  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n"
-        "    spec:\n" + line + "      containers:\n      - name: app\n        image: nginx:1.27\n"
+        "    spec:\n" + line + "      containers:\n      - name: app\n        image: nginx:1.22\n"
     )
 
 
@@ -95,6 +95,19 @@ _rule(
     LABELS,
     pod(_APP, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels:\n    app: my-app\nspec:\n"),
     pod(_APP, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels:\n    app: my app\nspec:\n"),
+    description="A pod template's labels are reported at `spec.template.labels`, the API server's own path. "
+    "A Job also labels its template with its own name (job-name), so a Job name longer than 63 characters "
+    "is reported here too.",
+)
+_rule(
+    "annotation-format",
+    "An annotation key is not a valid qualified name, or the annotations are larger than 256 KiB in total.",
+    "Annotation keys follow label key syntax, case aside: an optional DNS-subdomain prefix and '/', then at "
+    "most 63 letters, digits, '-', '_' and '.' (e.g. example.com/owner); the values may be any text.",
+    DOCS + "concepts/overview/working-with-objects/annotations/#syntax-and-character-set",
+    pod(_APP, _HEAD.replace("name: demo", "name: web\n  annotations:\n    example.com/owner: team-a")),
+    pod(_APP, _HEAD.replace("name: demo", "name: web\n  annotations:\n    owner email: a@b.c")),
+    description="A pod template's annotations are reported at `spec.template.annotations`.",
 )
 
 # -- volumes ---------------------------------------------------------------------------
@@ -124,12 +137,37 @@ _rule(
 )
 _rule(
     "volume-source-field",
-    "A volume source lacks a field it needs (configMap.name, secret.secretName, a claimName...) "
-    "or has a file mode outside 0-0777.",
-    "Fill in the named field; write file modes in octal with a leading 0 (e.g. 0644) or as decimal up to 511.",
+    "A volume source lacks a field it needs (configMap.name, secret.secretName, a claimName, an item's "
+    "key or path...), names a file outside the volume, asks the downward API for a field it cannot "
+    "supply, or has a file mode outside 0-0777.",
+    "Fill in the named field; give items a relative path without '..' (e.g. `path: app.conf`); write file modes "
+    "in octal with a leading 0 (e.g. 0644) or as decimal up to 511.",
     VOLUMES,
     app("", "volumes:\n- name: conf\n  configMap: {name: app-config}"),
     app("", "volumes:\n- name: conf\n  configMap: {}"),
+    description="A downwardAPI volume's item errors are reported without the item's index "
+    "(`spec.volumes[0].downwardAPI.path`), as the API server does.",
+)
+_rule(
+    "projected-volume",
+    "A projected volume's source is malformed: a token that expires in under 10 minutes, a token "
+    "without a path, two sources writing the same file, or one source naming two kinds.",
+    "Give serviceAccountToken a path and an expirationSeconds of at least 600 (the default is 3600), and give "
+    "every file of the projection its own path.",
+    DOCS + "concepts/storage/projected-volumes/",
+    app(
+        "volumeMounts:\n- {name: token, mountPath: /var/run/token}",
+        "volumes:\n- name: token\n  projected:\n    sources:\n"
+        "    - serviceAccountToken: {path: token, expirationSeconds: 3600}",
+    ),
+    app(
+        "volumeMounts:\n- {name: token, mountPath: /var/run/token}",
+        "volumes:\n- name: token\n  projected:\n    sources:\n"
+        "    - serviceAccountToken: {path: token, expirationSeconds: 60}",
+    ),
+    description="The server reports a missing token path at `spec.volumes[i].projected.path`, conflicting "
+    "file paths at `spec.volumes[i].projected`, and a downwardAPI source's item errors without the item's "
+    "index; a volume with any error is also unknown to the mounts that name it.",
 )
 _rule(
     "empty-dir-size-limit",
@@ -155,7 +193,7 @@ _rule(
     "Use lowercase letters, digits and '-' (at most 63 characters), starting and ending with a letter or digit.",
     NAMES + "#dns-label-names",
     app(),
-    pod("containers:\n- name: My_App\n  image: nginx:1.27"),
+    pod("containers:\n- name: My_App\n  image: nginx:1.22"),
 )
 _rule(
     "container-name-duplicate",
@@ -163,18 +201,18 @@ _rule(
     "Rename one of them: names must be unique across initContainers and containers.",
     DOCS + "concepts/workloads/pods/",
     pod(
-        "initContainers:\n- name: setup\n  image: busybox:1.36\n  command: [sh, -c, 'true']\n"
-        "containers:\n- name: app\n  image: nginx:1.27"
+        "initContainers:\n- name: setup\n  image: busybox:1.35\n  command: [sh, -c, 'true']\n"
+        "containers:\n- name: app\n  image: nginx:1.22"
     ),
     pod(
-        "initContainers:\n- name: app\n  image: busybox:1.36\n  command: [sh, -c, 'true']\n"
-        "containers:\n- name: app\n  image: nginx:1.27"
+        "initContainers:\n- name: app\n  image: busybox:1.35\n  command: [sh, -c, 'true']\n"
+        "containers:\n- name: app\n  image: nginx:1.22"
     ),
 )
 _rule(
     "image-required",
     "A container has no image.",
-    "Set `image:` to the image to run, with a tag, e.g. nginx:1.27.",
+    "Set `image:` to the image to run, with a tag, e.g. nginx:1.22.",
     DOCS + "concepts/containers/images/",
     app(),
     pod("containers:\n- name: app"),
@@ -185,7 +223,7 @@ _rule(
     "Remove the spaces around the image name (check for a quoted value with a trailing space).",
     DOCS + "concepts/containers/images/",
     app(),
-    pod("containers:\n- name: app\n  image: 'nginx:1.27 '"),
+    pod("containers:\n- name: app\n  image: 'nginx:1.22 '"),
 )
 _rule(
     "container-restart-policy",
@@ -194,12 +232,12 @@ _rule(
     "set restartPolicy on the pod instead.",
     SIDECARS,
     pod(
-        "initContainers:\n- name: log-shipper\n  image: busybox:1.36\n  restartPolicy: Always\n"
-        "  command: [sh, -c, 'tail -F /dev/null']\ncontainers:\n- name: app\n  image: nginx:1.27"
+        "initContainers:\n- name: log-shipper\n  image: busybox:1.35\n  restartPolicy: Always\n"
+        "  command: [sh, -c, 'tail -F /dev/null']\ncontainers:\n- name: app\n  image: nginx:1.22"
     ),
     pod(
-        "initContainers:\n- name: setup\n  image: busybox:1.36\n  restartPolicy: Sometimes\n"
-        "containers:\n- name: app\n  image: nginx:1.27"
+        "initContainers:\n- name: setup\n  image: busybox:1.35\n  restartPolicy: Sometimes\n"
+        "containers:\n- name: app\n  image: nginx:1.22"
     ),
     description="Since 1.35 (container restart rules, beta) regular and init containers may set "
     "Always, OnFailure or Never; before that regular containers may not set it at all.",
@@ -210,14 +248,14 @@ _rule(
     "Remove `lifecycle` from the init container, or make it a sidecar with `restartPolicy: Always`.",
     SIDECARS,
     pod(
-        "initContainers:\n- name: proxy\n  image: busybox:1.36\n  restartPolicy: Always\n"
+        "initContainers:\n- name: proxy\n  image: busybox:1.35\n  restartPolicy: Always\n"
         "  lifecycle:\n    preStop:\n      exec: {command: [sh, -c, 'sleep 2']}\n"
-        "containers:\n- name: app\n  image: nginx:1.27"
+        "containers:\n- name: app\n  image: nginx:1.22"
     ),
     pod(
-        "initContainers:\n- name: setup\n  image: busybox:1.36\n"
+        "initContainers:\n- name: setup\n  image: busybox:1.35\n"
         "  lifecycle:\n    preStop:\n      exec: {command: [sh, -c, 'sleep 2']}\n"
-        "containers:\n- name: app\n  image: nginx:1.27"
+        "containers:\n- name: app\n  image: nginx:1.22"
     ),
 )
 _rule(
@@ -226,14 +264,14 @@ _rule(
     "Remove the probe (an init container runs to completion), or make it a sidecar with `restartPolicy: Always`.",
     INIT,
     pod(
-        "initContainers:\n- name: proxy\n  image: busybox:1.36\n  restartPolicy: Always\n"
+        "initContainers:\n- name: proxy\n  image: busybox:1.35\n  restartPolicy: Always\n"
         "  readinessProbe:\n    exec: {command: [sh, -c, 'true']}\n"
-        "containers:\n- name: app\n  image: nginx:1.27"
+        "containers:\n- name: app\n  image: nginx:1.22"
     ),
     pod(
-        "initContainers:\n- name: setup\n  image: busybox:1.36\n"
+        "initContainers:\n- name: setup\n  image: busybox:1.35\n"
         "  readinessProbe:\n    exec: {command: [sh, -c, 'true']}\n"
-        "containers:\n- name: app\n  image: nginx:1.27"
+        "containers:\n- name: app\n  image: nginx:1.22"
     ),
 )
 _rule(
@@ -242,7 +280,7 @@ _rule(
     "Delete spec.ephemeralContainers and use `kubectl debug -it <pod> --image=busybox` on the running pod.",
     DOCS + "concepts/workloads/pods/ephemeral-containers/",
     app(),
-    app("", "ephemeralContainers:\n- name: debug\n  image: busybox:1.36"),
+    app("", "ephemeralContainers:\n- name: debug\n  image: busybox:1.35"),
 )
 
 # -- ports ------------------------------------------------------------------------------------
@@ -277,12 +315,12 @@ _rule(
     "Use different hostPorts (or drop hostPort: most pods need only containerPort).",
     POD_API + "#ports",
     pod(
-        "containers:\n- name: a\n  image: nginx:1.27\n  ports:\n  - {containerPort: 80, hostPort: 8080}\n"
-        "- name: b\n  image: nginx:1.27\n  ports:\n  - {containerPort: 80, hostPort: 8081}"
+        "containers:\n- name: a\n  image: nginx:1.22\n  ports:\n  - {containerPort: 80, hostPort: 8080}\n"
+        "- name: b\n  image: nginx:1.22\n  ports:\n  - {containerPort: 80, hostPort: 8081}"
     ),
     pod(
-        "containers:\n- name: a\n  image: nginx:1.27\n  ports:\n  - {containerPort: 80, hostPort: 8080}\n"
-        "- name: b\n  image: nginx:1.27\n  ports:\n  - {containerPort: 81, hostPort: 8080}"
+        "containers:\n- name: a\n  image: nginx:1.22\n  ports:\n  - {containerPort: 80, hostPort: 8080}\n"
+        "- name: b\n  image: nginx:1.22\n  ports:\n  - {containerPort: 81, hostPort: 8080}"
     ),
     description="The same containerPort in two containers is accepted by the API server (the two processes "
     "then clash at runtime); only duplicate hostPort+protocol+hostIP is an error. For init containers the "
@@ -372,6 +410,23 @@ _rule(
         "volumeMounts:\n- {name: d, mountPath: /data, recursiveReadOnly: Enabled}",
         "volumes:\n- name: d\n  emptyDir: {}",
     ),
+    description="The server reports this at `volumeMounts.recursiveReadOnly` without the mount's index.",
+)
+_rule(
+    "mount-propagation",
+    "A volumeMount uses mountPropagation Bidirectional in a container that is not privileged, or an unknown mode.",
+    "Use `mountPropagation: HostToContainer` (or leave it out) in ordinary containers; Bidirectional makes mounts "
+    "the container creates appear on the node, so it needs `privileged: true`.",
+    VOLUMES + "#mount-propagation",
+    app(
+        "volumeMounts:\n- {name: d, mountPath: /data, mountPropagation: HostToContainer}",
+        "volumes:\n- name: d\n  emptyDir: {}",
+    ),
+    app(
+        "volumeMounts:\n- {name: d, mountPath: /data, mountPropagation: Bidirectional}",
+        "volumes:\n- name: d\n  emptyDir: {}",
+    ),
+    description="The server reports this at `volumeMounts.mountPropagation` without the mount's index.",
 )
 _rule(
     "subpath-invalid",
@@ -403,9 +458,10 @@ _rule(
 _rule(
     "handler-field",
     "A probe or hook handler has a bad field: exec without a command, a port outside 1-65535 or "
-    "not a valid port name, an unknown scheme, or a sleep longer than the grace period.",
-    "Give exec a command, use a port number 1-65535 or a defined port name, and keep sleep within "
-    "terminationGracePeriodSeconds.",
+    "not a valid port name, an unknown scheme, an HTTP header name with other characters than letters, "
+    "digits and '-', or a sleep longer than the grace period.",
+    "Give exec a command, use a port number 1-65535 or a defined port name, name HTTP headers like "
+    "`X-Custom-Header`, and keep sleep within terminationGracePeriodSeconds.",
     PROBES,
     app("readinessProbe:\n  exec: {command: [cat, /tmp/ready]}"),
     app("readinessProbe:\n  exec: {command: []}"),
@@ -462,6 +518,44 @@ _rule(
     app("securityContext:\n  seccompProfile: {type: RuntimeDefault, localhostProfile: my.json}"),
 )
 _rule(
+    "apparmor-profile",
+    "appArmorProfile has no or an unknown type, or localhostProfile does not fit the type.",
+    "Use `appArmorProfile: {type: RuntimeDefault}`; with type Localhost also name the profile loaded on the node "
+    "(`localhostProfile: k8s-apparmor-example-deny-write`), and set localhostProfile only with type Localhost.",
+    DOCS + "tutorials/security/apparmor/",
+    app("securityContext:\n  appArmorProfile: {type: RuntimeDefault}"),
+    app("securityContext:\n  appArmorProfile: {type: Localhost}"),
+)
+_rule(
+    "proc-mount",
+    "procMount is Unmasked in a pod without its own user namespace, or is neither Default nor Unmasked.",
+    "Leave procMount out (Default masks the sensitive parts of /proc); Unmasked needs `hostUsers: false` on "
+    "the pod, so that the container's root is not the node's root.",
+    DOCS + "concepts/workloads/pods/user-namespaces/",
+    app("securityContext:\n  procMount: Unmasked", "hostUsers: false"),
+    app("securityContext:\n  procMount: Unmasked"),
+)
+_rule(
+    "windows-host-process",
+    "A Windows HostProcess container is in a pod without hostNetwork, or beside containers that are not HostProcess.",
+    "Set `spec.hostNetwork: true` and make every container HostProcess (set `hostProcess: true` once in "
+    "spec.securityContext.windowsOptions); otherwise drop hostProcess.",
+    DOCS + "tasks/configure-pod-container/create-hostprocess-pod/",
+    app("", "os: {name: windows}\nhostNetwork: true\nsecurityContext:\n  windowsOptions: {hostProcess: true}"),
+    app("", "os: {name: windows}\nsecurityContext:\n  windowsOptions: {hostProcess: true}"),
+    description="The server checks this whatever spec.os says. The all-containers error is reported at `spec`.",
+)
+_rule(
+    "sysctl-invalid",
+    "A pod sysctl has an empty, malformed or repeated name, or sets a network (IPC) sysctl in a pod that shares "
+    "the node's network (IPC) namespace.",
+    "Name each sysctl once, as the kernel does (net.ipv4.ip_local_port_range); with hostNetwork or hostIPC drop "
+    "the namespaced sysctls, which would change the node itself.",
+    DOCS + "tasks/administer-cluster/sysctl-cluster/",
+    app("", "securityContext:\n  sysctls:\n  - {name: net.ipv4.ping_group_range, value: '0 1'}"),
+    app("", "hostNetwork: true\nsecurityContext:\n  sysctls:\n  - {name: net.ipv4.ping_group_range, value: '0 1'}"),
+)
+_rule(
     "share-process-namespace-host-pid",
     "shareProcessNamespace and hostPID are both true.",
     "Choose one: shareProcessNamespace shares processes between the pod's containers, hostPID with the whole node.",
@@ -507,11 +601,36 @@ _rule(
 )
 _rule(
     "selector-mismatch",
-    "A controller's selector is empty or does not match the labels of its own pod template.",
+    "A controller's selector is missing or empty, or does not match the labels of its own pod template.",
     "Copy the selector's matchLabels into spec.template.metadata.labels (the template may carry extra labels).",
     DOCS + "concepts/workloads/controllers/deployment/#selector",
     _deployment(""),
     _deployment("").replace("labels: {app: web}", "labels: {app: webapp}"),
+    description="A ReplicationController without a selector takes its template's labels as the selector, "
+    "so it needs one or the other.",
+)
+_rule(
+    "selector-format",
+    "A controller's spec.selector has an invalid label key or value, or a malformed matchExpressions entry.",
+    "Use label syntax in matchLabels (e.g. `app: web`), and matchExpressions operators In, NotIn (with values), "
+    "Exists or DoesNotExist (without). Until the selector is valid the server checks nothing of the pod template.",
+    DOCS + "concepts/overview/working-with-objects/labels/#resources-that-support-set-based-requirements",
+    _deployment(""),
+    _deployment("").replace(
+        "matchLabels: {app: web}",
+        "matchLabels: {app: web}\n    matchExpressions: [{key: tier, operator: in, values: [web]}]",
+    ),
+    description="A Deployment, ReplicaSet or StatefulSet with an unusable selector gets no pod template "
+    "errors at all from the API server; a DaemonSet's template is still checked.",
+)
+_rule(
+    "workload-negative",
+    "A controller's replicas, minReadySeconds, revisionHistoryLimit or progressDeadlineSeconds is negative "
+    "(or a Deployment's progressDeadlineSeconds is not above minReadySeconds).",
+    "Use 0 or more (replicas: 0 scales the workload down; leave the field out for its default).",
+    DOCS + "concepts/workloads/controllers/deployment/#writing-a-deployment-spec",
+    _deployment(""),
+    _deployment("").replace("replicas: 1", "replicas: -1"),
 )
 _rule(
     "dns-config",
@@ -567,10 +686,19 @@ _rule(
     "toleration-invalid",
     "A toleration's key, operator, value or effect is not accepted.",
     "operator is Equal (with a value) or Exists (without); an empty key needs Exists; effect is NoSchedule, "
-    "PreferNoSchedule or NoExecute, and tolerationSeconds needs NoExecute.",
+    "PreferNoSchedule or NoExecute, and tolerationSeconds needs NoExecute. Lt and Gt need an alpha feature gate "
+    "that clusters leave off.",
     DOCS + "concepts/scheduling-eviction/taint-and-toleration/",
     app("", "tolerations:\n- {key: gpu, operator: Exists, effect: NoSchedule}"),
     app("", "tolerations:\n- {key: gpu, operator: Exists, value: 'true', effect: NoSchedule}"),
+)
+_rule(
+    "host-aliases",
+    "A hostAliases entry has an ip that is not an IP address, or a hostname that is not a DNS name.",
+    "Give each entry an IP address (10.1.2.3, no leading zeros) and lowercase host names such as db.local.",
+    DOCS + "tasks/network/customize-hosts-file-for-pods/",
+    app("", "hostAliases:\n- ip: 10.1.2.3\n  hostnames: [db.local]"),
+    app("", "hostAliases:\n- ip: 10.1.2.300\n  hostnames: [db.local]"),
 )
 _rule(
     "affinity-invalid",
@@ -668,11 +796,12 @@ _rule(
 )
 _rule(
     "pod-resource-name",
-    "Pod-level spec.resources names a resource other than cpu and memory.",
-    "Set only cpu and memory in spec.resources; keep other resources on the containers.",
+    "Pod-level spec.resources names a resource other than cpu, memory and hugepages-<size>.",
+    "Set only cpu, memory (and hugepages) in spec.resources; keep other resources on the containers.",
     DOCS + "tasks/configure-pod-container/assign-pod-level-resources/",
     app("", "resources:\n  limits: {cpu: '1', memory: 256Mi}"),
     app("", "resources:\n  limits: {cpu: '1', ephemeral-storage: 1Gi}"),
+    description="`pids` is not a resource name the API server accepts (as of 1.37), at pod or container level.",
 )
 _rule(
     "pod-resources-consistency",
