@@ -63,6 +63,8 @@ class CaseResult:
     passed: bool
     awarded: float
     messages: list[str] = field(default_factory=list)
+    # Not checked at all (a live check without a cluster): shown as SKIP, never as PASS.
+    skipped: bool = False
 
 
 def finding_text(finding: Any) -> str:
@@ -191,8 +193,9 @@ class Exercise:
                 lines.append(f"  {self.intro}")
             return "\n".join(lines)
         for r in results:
-            mark = "PASS" if r.passed else "FAIL"
-            lines.append(f"  [{mark}] {r.case.name} ({_fmt(r.awarded)}/{_fmt(r.case.points)})")
+            mark = "SKIP" if r.skipped else "PASS" if r.passed else "FAIL"
+            note = ", not checked" if r.skipped else ""
+            lines.append(f"  [{mark}] {r.case.name} ({_fmt(r.awarded)}/{_fmt(r.case.points)}{note})")
             for m in r.messages:
                 lines.extend("        " + part for part in m.splitlines())
         if not hidden:

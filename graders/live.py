@@ -348,7 +348,8 @@ class LiveExercise(Exercise):
     """A grade cell whose cases come from one live run of the learner's Pod.
 
     The first case is "the Pod runs"; the others are behaviour checks made by exec once
-    it does. A skipped run (no cluster in `auto`, or `off`) passes every case with a notice.
+    it does. A skipped run (no cluster in `auto`, or `off`) gives every case its points, shown
+    as SKIP with a notice that says they were not checked (never as PASS).
     """
 
     plan: Callable[[Answer], Plan] | None = None
@@ -393,8 +394,13 @@ class LiveExercise(Exercise):
         notes = [f"note: {n}" for n in plan.notes]
         out: list[CaseResult] = []
         if res.skipped:
+            total = sum(c.points for c in cases)
+            explain = (f"{res.notice}: these {total:g} point(s) are given without running your Pod. "
+                       "Start the course cluster (`pod-course cluster up`) to check them for real; an "
+                       "instructor grading with PODCOURSE_LIVE=required gives them only for a Pod that "
+                       "really behaves.")
             for i, c in enumerate(cases):
-                out.append(CaseResult(c, True, c.points, [res.notice, *notes] if i == 0 else []))
+                out.append(CaseResult(c, True, c.points, [explain, *notes] if i == 0 else [], skipped=True))
         else:
             first_msgs = [finding_text(f) for f in res.findings if f.severity == "error"]
             if not res.passed and res.notice:
