@@ -146,13 +146,16 @@ def make_finding(
     hint: str | None = None,
     positions: Positions | None = None,
     severity: Severity | None = None,
+    docs: str | None = None,
 ) -> Finding:
-    """Build a finding for a registered rule; the rule supplies severity, hint and docs link."""
+    """Build a finding for a registered rule; the rule supplies severity, hint and docs link
+    unless this finding names a page closer to its field (`docs`)."""
     rule = _REGISTRY[rule_id]
     line, col = lookup_position(positions, path)
     text = hint if hint is not None else rule.hint
-    if rule.docs and rule.docs not in text:
-        text = f"{text} See {rule.docs}"
+    link = docs or rule.docs
+    if link and link not in text:
+        text = f"{text} See {link}"
     return Finding(
         rule=rule_id,
         severity=severity or rule.severity,
@@ -161,5 +164,5 @@ def make_finding(
         hint=text,
         line=line,
         column=col,
-        docs=rule.docs,
+        docs=link,
     )

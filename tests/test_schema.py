@@ -157,6 +157,27 @@ def test_compose_hints(text: str, words: tuple[str, ...]) -> None:
         assert word in finding.hint
 
 
+@pytest.mark.parametrize(
+    ("text", "path", "words"),
+    [
+        (OK + "    terminationGracePeriodSeconds: 10\n", "spec.containers[0].terminationGracePeriodSeconds",
+         ("field of the Pod", "`spec`")),
+        (OK + "    nodeSelector: {disk: ssd}\n", "spec.containers[0].nodeSelector", ("field of the Pod",)),
+        (OK + "  restartPolicy: Sometimes\n", "spec.restartPolicy", ("pod-lifecycle/#restart-policy",)),
+        (OK + "    imagePullPolicy: Sometimes\n", "spec.containers[0].imagePullPolicy", ("#image-pull-policy",)),
+        (OK + "  dnsPolicy: Host\n", "spec.dnsPolicy", ("dns-pod-service",)),
+    ],
+)
+def test_hint_points_where_the_field_lives(text: str, path: str, words: tuple[str, ...]) -> None:
+    """Does the hint send a misplaced field to its level, and an enum to the page about that field?"""
+    found = [f for f in check(text) if f.path == path]
+    assert found, check(text)
+    for word in words:
+        assert word in found[0].hint
+    assert "livenessProbe" not in found[0].hint
+    assert "image-pull-policy" not in found[0].hint or "imagePullPolicy" in path
+
+
 def test_type_messages_are_plain() -> None:
     """Does a type error say what was expected and what was found, in plain words?"""
     (f,) = check(POD + "  containers: {name: app}\n")

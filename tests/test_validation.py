@@ -1238,3 +1238,12 @@ def test_corpus_manifest_validation(path: str, shared: Path) -> None:
         assert not rules, f"unexpected validation findings: {rules}"
     else:
         assert rules == expected
+
+
+def test_prestop_sleep_hint_is_about_hooks() -> None:
+    """Does a preStop sleep longer than the grace period get a hint about hooks and the grace period, not probes?"""
+    text = app("lifecycle:\n  preStop:\n    sleep: {seconds: 45}", "terminationGracePeriodSeconds: 40")
+    (f,) = [f for f in check(text) if f.rule == "handler-field"]
+    assert f.path == "spec.containers[0].lifecycle.preStop.sleep"
+    assert "40" in f.message and "Sleep at most 40 seconds" in f.hint
+    assert f.docs.endswith("container-lifecycle-hooks/") and "probes" not in f.hint

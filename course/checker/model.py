@@ -107,10 +107,11 @@ class PodView:
         *,
         hint: str | None = None,
         severity: Severity | None = None,
+        docs: str | None = None,
     ) -> Finding:
         """A finding at an absolute path (build it with `at()` or `meta_path`)."""
         return make_finding(
-            rule_id, path, message, hint=hint, positions=self.positions, severity=severity
+            rule_id, path, message, hint=hint, positions=self.positions, severity=severity, docs=docs
         )
 
     def containers(self) -> Iterator[tuple[str, int, dict[str, Any]]]:

@@ -28,6 +28,25 @@ _INT32 = (-(2**31), 2**31 - 1)
 _INT64 = (-(2**63), 2**63 - 1)
 _CONTAINERS = ("core.v1.Container", "core.v1.EphemeralContainer")
 
+_POD_API = DOCS + "reference/kubernetes-api/workload-resources/pod-v1/"
+# The page that explains an enum field's values, by field name (the pod API reference otherwise).
+_ENUM_DOCS = {
+    "imagePullPolicy": DOCS + "concepts/containers/images/#image-pull-policy",
+    "restartPolicy": DOCS + "concepts/workloads/pods/pod-lifecycle/#restart-policy",
+    "dnsPolicy": DOCS + "concepts/services-networking/dns-pod-service/#pod-s-dns-policy",
+    "protocol": DOCS + "reference/networking/service-protocols/",
+    "terminationMessagePolicy": DOCS + "tasks/debug/debug-application/determine-reason-pod-failure/",
+    "scheme": DOCS + "tasks/configure-pod-container/configure-liveness-readiness-startup-probes/",
+    "operator": DOCS + "concepts/scheduling-eviction/taint-and-toleration/",
+    "effect": DOCS + "concepts/scheduling-eviction/taint-and-toleration/",
+    "mountPropagation": DOCS + "concepts/storage/volumes/#mount-propagation",
+    "procMount": DOCS + "concepts/security/pod-security-standards/",
+    "type": DOCS + "tasks/configure-pod-container/security-context/",
+    "preemptionPolicy": DOCS + "concepts/scheduling-eviction/pod-priority-preemption/",
+    "fsGroupChangePolicy": DOCS + "tasks/configure-pod-container/security-context/",
+    "medium": DOCS + "concepts/storage/volumes/#emptydir",
+}
+
 # Fields the OpenAPI schema marks required that are not the schema stage's to report: the API
 # server takes the zero value (a sleep of 0 seconds, an empty header value or sysctl value, a
 # DaemonSet without a selector, which then selects nothing), or its validation reports the field
@@ -422,6 +441,13 @@ class _Walker:
             hint = _COMPOSE_CONTAINER.get(key)
         if hint is None and name == "core.v1.PodSpec":
             hint = _COMPOSE_POD.get(key)
+        if hint is None and name in _CONTAINERS:
+            pod_spec, _ = self.resolve("core.v1.PodSpec")
+            if isinstance(pod_spec, dict) and key in (pod_spec.get("p") or ()):
+                hint = (
+                    f"`{key}` is a field of the Pod, not of a container: move it to `spec`, at the same "
+                    "level as `containers`."
+                )
         if hint is None:
             hint = self.unknown_hint(key, props, name)
         self.add("unknown-field", (*path, key), f"unknown field {json.dumps(key)}", hint=hint)
@@ -543,9 +569,11 @@ class _Walker:
         allowed = ", ".join(json.dumps(e) for e in enum)
         guess = _suggest(str(value), enum)
         hint = f"Did you mean {json.dumps(guess)}? Values are case-sensitive." if guess else None
-        self.add(
-            "enum-value", path, f"unsupported value {_show(value)}: must be one of {allowed}", hint=hint
-        )
+        field = next((s for s in reversed(path) if isinstance(s, str)), "")
+        self.out.append(make_finding(
+            "enum-value", path, f"unsupported value {_show(value)}: must be one of {allowed}", hint=hint,
+            positions=self.positions, docs=_ENUM_DOCS.get(field, _POD_API),
+        ))
 
     def check_base64(self, value: str, path: Path) -> None:
         import base64

@@ -27,7 +27,7 @@ from course.checker.validation._messages import (
     required,
 )
 from course.checker.validation._names import quote
-from course.findings import Finding, Path, lookup_position
+from course.findings import DOCS, Finding, Path, lookup_position
 
 WORKLOAD_RESTART = {
     "Deployment": ("Always",),
@@ -278,10 +278,13 @@ class Checker:
         self.grace = tgp if tgp is not None else 30
 
     # -- plumbing -------------------------------------------------------------------
-    def add(self, rule: str, path: Path, message: str, *, where: Path | None = None) -> None:
+    def add(
+        self, rule: str, path: Path, message: str, *, where: Path | None = None, hint: str | None = None,
+        docs: str | None = None,
+    ) -> None:
         """Report at the server's `path`; `where` is the field to point at when that path is not
         one the document has (the server drops list indexes in a few of its paths)."""
-        finding = self.pod.finding(rule, path, message)
+        finding = self.pod.finding(rule, path, message, hint=hint, docs=docs)
         if where is not None:
             line, column = lookup_position(self.pod.positions, where)
             finding = dataclasses.replace(finding, line=line, column=column)
@@ -1192,6 +1195,9 @@ class Checker:
                     "handler-field",
                     self.at(*hpath),
                     invalid(secs, f"must be non-negative and less than terminationGracePeriodSeconds ({self.grace})"),
+                    hint=f"Sleep at most {self.grace} seconds, or raise spec.terminationGracePeriodSeconds: the "
+                    "kubelet kills the container when the grace period ends, whatever the hook is doing.",
+                    docs=DOCS + "concepts/containers/container-lifecycle-hooks/",
                 )
 
     def _port_num_or_name(self, port: Any, path: Path) -> None:
