@@ -14,6 +14,7 @@ import re
 import secrets
 from typing import Any
 
+from course import versions
 from graders import live
 from graders.answers import Answer
 from graders.ch1 import is_pod
@@ -340,7 +341,7 @@ levels = Exercise(
 
 PSA_PREFIX = "pod-security.kubernetes.io/"
 NS_NAME = "payments"
-PINNED = "v1.34"
+PINNED = versions.PSS_VERSION  # the course cluster's policy version
 WANT_LABELS = {
     PSA_PREFIX + "enforce": "baseline",
     PSA_PREFIX + "enforce-version": PINNED,

@@ -45,7 +45,7 @@ metadata:
   name: payments
   labels:
     pod-security.kubernetes.io/enforce: baseline
-    pod-security.kubernetes.io/enforce-version: v1.34
+    pod-security.kubernetes.io/enforce-version: v1.37
     pod-security.kubernetes.io/warn: restricted
     pod-security.kubernetes.io/warn-version: latest
 """
@@ -312,8 +312,9 @@ NAMESPACE_CASES = [
      "is an annotation; Pod Security admission reads labels only"),
     ("no-versions", "\n".join(ln for ln in PSA_NAMESPACE.splitlines() if "-version" not in ln), 3,
      f"there is no {NS}enforce-version label"),
-    ("version-unpinned", PSA_NAMESPACE.replace("v1.34", "latest"), 4, "pin enforce to the version you have tested"),
-    ("version-typo", PSA_NAMESPACE.replace("v1.34", "1.34.0"), 4, "which is not a policy version"),
+    ("version-unpinned", PSA_NAMESPACE.replace(ch9.PINNED, "latest"), 4, "pin enforce to the version you have tested"),
+    ("version-typo", PSA_NAMESPACE.replace(ch9.PINNED, ch9.PINNED.lstrip("v") + ".0"), 4,
+     "which is not a policy version"),
     ("audit-too", PSA_NAMESPACE + f"    {NS}audit: restricted\n", 4, "audit is a third mode"),
     ("key-typo", PSA_NAMESPACE.replace(f"{NS}warn: restricted", f"{NS}warning: restricted"), 3,
      f"'{NS}warning' is not a key the admission plugin knows"),
