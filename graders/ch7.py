@@ -198,6 +198,31 @@ def _by_name(answer: Answer) -> Any:
     return True
 
 
+READY_PERIOD = 2
+READY_FAILURES = 2
+
+
+def _reacts_fast(answer: Answer) -> Any:
+    """The readiness timing the task states: every 2 s, out of the Services after 2 failures in a row."""
+    path, c = _app(pod(answer), "web")
+    ready = c.get("readinessProbe")
+    if not isinstance(ready, dict):
+        return Fail("web has no readinessProbe yet.", path=f"{path}.readinessProbe",
+                    hint="Add the readinessProbe first (see the checks above).")
+    where = f"{path}.readinessProbe"
+    period, failures = setting(ready, "periodSeconds"), setting(ready, "failureThreshold")
+    if period != READY_PERIOD:
+        unset = " (unset, so the default 10s)" if _int(ready.get("periodSeconds")) in (None, 0) else ""
+        return Fail(f"the readinessProbe checks every {period}s{unset}; the task asks for every {READY_PERIOD} seconds.",
+                    path=f"{where}.periodSeconds", hint=f"Set `periodSeconds: {READY_PERIOD}` on the readinessProbe.")
+    if failures != READY_FAILURES:
+        unset = " (unset, so the default 3)" if _int(ready.get("failureThreshold")) in (None, 0) else ""
+        return Fail(f"the readinessProbe takes the Pod out of its Services after {failures} failures in a row{unset}; "
+                    f"the task asks for {READY_FAILURES}.", path=f"{where}.failureThreshold",
+                    hint=f"Set `failureThreshold: {READY_FAILURES}` on the readinessProbe.")
+    return True
+
+
 def _patience(answer: Answer) -> Any:
     """Readiness reacts first; liveness waits for more failures, over a longer window."""
     path, c = _app(pod(answer), "web")
@@ -233,6 +258,7 @@ web_probes = Exercise(
     cases=[
         Case("one Pod named shop-web whose web container declares port 8080 named http", 1, _web_port),
         Case("web has a readinessProbe that GETs /ready on port 8080", 1, _web_readiness),
+        Case("the readinessProbe checks every 2 s and acts after 2 failures in a row", 1, _reacts_fast),
         Case("web has a livenessProbe that GETs /healthz on port 8080", 1, _web_liveness),
         Case("both probes refer to the port by its name, http", 1, _by_name, hidden=True),
         Case("the livenessProbe is more patient than the readinessProbe", 1, _patience, hidden=True),

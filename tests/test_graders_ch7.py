@@ -214,6 +214,19 @@ WEB_CASES = [
       "the livenessProbe is more patient than the readinessProbe",
       "the checker reports no errors and no missing probes"},
      "has no livenessProbe, so a hung process is never restarted (probe-liveness-missing)"),
+    ("readiness-slow-period", edit(WEB_PROBES, f"{C}.readinessProbe.periodSeconds", 4),
+     {"the readinessProbe checks every 2 s and acts after 2 failures in a row"},
+     "checks every 4s; the task asks for every 2 seconds"),
+    ("readiness-default-period", edit(WEB_PROBES, f"{C}.readinessProbe.periodSeconds", delete=True),
+     {"the readinessProbe checks every 2 s and acts after 2 failures in a row",
+      "the livenessProbe is more patient than the readinessProbe"},
+     "(unset, so the default 10s)"),
+    ("readiness-three-failures", edit(WEB_PROBES, f"{C}.readinessProbe.failureThreshold", 3),
+     {"the readinessProbe checks every 2 s and acts after 2 failures in a row"},
+     "after 3 failures in a row; the task asks for 2"),
+    ("readiness-default-failures", edit(WEB_PROBES, f"{C}.readinessProbe.failureThreshold", delete=True),
+     {"the readinessProbe checks every 2 s and acts after 2 failures in a row"},
+     "(unset, so the default 3)"),
     ("two-handlers", edit(WEB_PROBES, f"{C}.readinessProbe.tcpSocket", {"port": "http"}),
      {"web has a readinessProbe that GETs /ready on port 8080", "the checker reports no errors and no missing probes"},
      "uses httpGet and tcpSocket"),
@@ -225,6 +238,27 @@ def test_web_probes_mistakes(answer: str, fails: set[str], says: str) -> None:
     """Does each typical mistake fail exactly its cases, with a message saying what to change?"""
     assert failed(ch7.web_probes, answer) == fails
     assert says in score(ch7.web_probes, answer)[1]
+
+
+WEB_ALTERNATIVES = [
+    ("liveness-longer", edit(edit(WEB_PROBES, f"{C}.livenessProbe.periodSeconds", 10),
+                             f"{C}.livenessProbe.failureThreshold", 5)),
+    ("liveness-default-period", edit(WEB_PROBES, f"{C}.livenessProbe.periodSeconds", delete=True)),
+    ("explicit-defaults", edit(edit(edit(WEB_PROBES, f"{C}.readinessProbe.successThreshold", 1),
+                                    f"{C}.readinessProbe.timeoutSeconds", 1),
+                               f"{C}.livenessProbe.httpGet.scheme", "HTTP")),
+    ("port-listed-with-protocol", edit(WEB_PROBES, f"{C}.ports.0",
+                                       {"name": "http", "containerPort": 8080, "protocol": "TCP"})),
+    ("with-initial-delay", edit(WEB_PROBES, f"{C}.livenessProbe.initialDelaySeconds", 5)),
+    ("with-labels", edit(WEB_PROBES, "metadata.labels", {"app": "shop-web", "tier": "frontend"})),
+]
+
+
+@pytest.mark.parametrize("answer", [a for _, a in WEB_ALTERNATIVES], ids=[n for n, _ in WEB_ALTERNATIVES])
+def test_web_probes_equivalent_answers(answer: str) -> None:
+    """Does every answer that meets the task another way (timing beyond the minimum, explicit defaults) get full marks?"""
+    points, messages = score(ch7.web_probes, answer)
+    assert points == ch7.web_probes.max_points, messages
 
 
 def test_web_container_as_init_container() -> None:
