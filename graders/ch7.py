@@ -213,7 +213,8 @@ def _reacts_fast(answer: Answer) -> Any:
     period, failures = setting(ready, "periodSeconds"), setting(ready, "failureThreshold")
     if period != READY_PERIOD:
         unset = " (unset, so the default 10s)" if _int(ready.get("periodSeconds")) in (None, 0) else ""
-        return Fail(f"the readinessProbe checks every {period}s{unset}; the task asks for every {READY_PERIOD} seconds.",
+        return Fail(f"the readinessProbe checks every {period}s{unset}; the task asks for every {READY_PERIOD} "
+                    "seconds.",
                     path=f"{where}.periodSeconds", hint=f"Set `periodSeconds: {READY_PERIOD}` on the readinessProbe.")
     if failures != READY_FAILURES:
         unset = " (unset, so the default 3)" if _int(ready.get("failureThreshold")) in (None, 0) else ""

@@ -14,6 +14,7 @@ kubelet report it OOMKilled and restart it.
 from __future__ import annotations
 
 import contextlib
+import copy
 import time
 from collections.abc import Callable
 from fractions import Fraction
@@ -144,8 +145,64 @@ def _structure(answer: Answer) -> Any:
     return True
 
 
+def _pod_budget(doc: dict[str, Any]) -> tuple[dict[str, Fraction], dict[str, Fraction]] | None:
+    """Pod-level (requests, limits) for cpu and memory after the server's defaulting, when pod-level
+    limits for both are set: then they, not the containers, decide the QoS class (section 3)."""
+    from course.checker import defaults
+
+    spec = _spec(doc)
+    pl = defaults.pod_level(spec) if isinstance(spec, dict) else None
+    if pl is None or any(r not in pl.limits for r in QOS):
+        return None
+    return ({r: pl.requests[r][0] for r in QOS if r in pl.requests}, {r: pl.limits[r][0] for r in QOS})
+
+
+def _within_budget(name: str, base: str, c: dict[str, Any], budget: tuple[dict[str, Fraction], dict[str, Fraction]],
+                   sizes: tuple[Fraction, Fraction, Fraction, Fraction]) -> Any:
+    """With pod-level resources a container may use up to the smaller of its own limit and the Pod's."""
+    lo_cpu, lo_mem, hi_cpu, hi_mem = sizes
+    req, lim = _resources(c)
+    _, pod_lim = budget
+    for r, lo, hi in (("cpu", lo_cpu, hi_cpu), ("memory", lo_mem, hi_mem)):
+        own = _qty(lim[r]) if r in lim else None
+        cap = min(pod_lim[r], own) if own is not None else pod_lim[r]
+        whose = f"its own {r} limit" if own is not None and own <= pod_lim[r] else f"the Pod's {r} limit"
+        if cap < lo:
+            where = f"{base}.limits[{r}]" if whose.startswith("its") else f"spec.resources.limits[{r}]"
+            return Fail(f"{name} may use at most {_text(r, cap)} of {r} ({whose}), less than the {_text(r, lo)} it "
+                        "needs.", path=where, hint=f"Let {name} use at least {_text(r, lo)} of {r}.")
+        if cap > hi:
+            return Fail(f"{name} may use up to {_text(r, cap)} of {r} ({whose}), more than the {_text(r, hi)} the task "
+                        f"allows: with pod-level resources a container without a limit of its own may use the whole "
+                        "Pod's limit.", path=f"{base}.limits[{r}]",
+                        hint=f"Give {name} its own `limits.{r}` of at most {_text(r, hi)} (a pod-level limit still "
+                        "decides the QoS class), or lower the Pod's limit.")
+        if r in req and (_qty(req[r]) or Fraction(0)) < lo:
+            return Fail(f"{name} requests {req[r]} of {r}, less than the {_text(r, lo)} it needs.",
+                        path=f"{base}.requests[{r}]",
+                        hint=f"Request at least {_text(r, lo)}, or leave the request out.")
+    return True
+
+
+def _needs_total(doc: dict[str, Any]) -> dict[str, Fraction]:
+    """What the containers need together, phase by phase (running total vs. init peak), from the task's table."""
+    from course.checker import defaults
+
+    spec = copy.deepcopy(_spec(doc)) if isinstance(_spec(doc), dict) else {}
+    for fld in ("initContainers", "containers"):
+        for c in spec.get(fld) or []:
+            if isinstance(c, dict) and c.get("name") in SIZES:
+                _, _, lo_cpu, lo_mem, *_ = SIZES[c["name"]]
+                c["resources"] = {"requests": {"cpu": str(float(lo_cpu)), "memory": str(int(lo_mem))}}
+            elif isinstance(c, dict):
+                c.pop("resources", None)
+    got = defaults.aggregate(spec, defaults.container_requests)
+    return {r: got[r][0] if r in got else Fraction(0) for r in QOS}
+
+
 def _equal_and_sized(name: str) -> Callable[[Answer], Any]:
-    """The container sets cpu and memory limits, requests equal to them, within the sizes the task gives."""
+    """The container sets cpu and memory limits, requests equal to them, within the sizes the task gives
+    (or, with a pod-level budget, may use what it needs and no more than the task allows)."""
 
     def test(answer: Answer) -> Any:
         doc = pod(answer)
@@ -159,6 +216,9 @@ def _equal_and_sized(name: str) -> Callable[[Answer], Any]:
         lints = findings(answer, *UNIT_LINTS, path_prefix=base)
         if lints:
             return lints
+        budget = _pod_budget(doc)
+        if budget is not None:
+            return _within_budget(name, base, c, budget, (lo_cpu, lo_mem, hi_cpu, hi_mem))
         req, lim = _resources(c)
         for r in QOS:
             if r not in lim:
@@ -195,6 +255,16 @@ def _guaranteed(answer: Answer) -> Any:
     pod(answer)
     result = answer.result
     got = getattr(result, "qos_class", None)
+    budget = _pod_budget(pod(answer))
+    if got == "Guaranteed" and budget is not None:
+        need = _needs_total(pod(answer))
+        requests, _ = budget
+        for r in QOS:
+            if requests.get(r, Fraction(0)) < need[r]:
+                return Fail(f"the Pod's {r} budget (spec.resources, {_text(r, requests.get(r, Fraction(0)))}) is less "
+                            f"than the {_text(r, need[r])} its containers need together (the larger of the running "
+                            "total and the init peak, section 3).", path=f"spec.resources.limits[{r}]",
+                            hint=f"Set the pod-level {r} request and limit to at least {_text(r, need[r])}.")
     if got == "Guaranteed":
         return True
     why = "; ".join(explain_qos(_spec(pod(answer)))) or "no container sets resources"

@@ -256,7 +256,7 @@ WEB_ALTERNATIVES = [
 
 @pytest.mark.parametrize("answer", [a for _, a in WEB_ALTERNATIVES], ids=[n for n, _ in WEB_ALTERNATIVES])
 def test_web_probes_equivalent_answers(answer: str) -> None:
-    """Does every answer that meets the task another way (timing beyond the minimum, explicit defaults) get full marks?"""
+    """Does every answer that meets the task another way (longer liveness, explicit defaults) get full marks?"""
     points, messages = score(ch7.web_probes, answer)
     assert points == ch7.web_probes.max_points, messages
 

@@ -386,6 +386,95 @@ def test_guaranteed_with_limits_only_is_enough() -> None:
     assert score(ch8.guaranteed, answer)[0] == 6
 
 
+POD_LEVEL_POD = """
+apiVersion: v1
+kind: Pod
+metadata:
+  name: payments
+spec:
+  resources:
+    requests: {cpu: 500m, memory: 128Mi}
+    limits: {cpu: 500m, memory: 128Mi}
+  initContainers:
+  - name: db-migrate
+    image: ghcr.io/example/payments-migrate:2.3.1
+    args: ["migrate", "--to=latest"]
+  - name: proxy
+    image: ghcr.io/example/edge-proxy:1.4.0
+    restartPolicy: Always
+    resources:
+      requests: {cpu: 50m, memory: 32Mi}
+  containers:
+  - name: app
+    image: ghcr.io/example/payments:2.3.1
+    resources:
+      requests: {cpu: 250m, memory: 64Mi}
+"""
+P = "spec.resources"
+GUARANTEED_ALTERNATIVES = [
+    ("limits-only", edit(edit(GUARANTEED_POD, f"{I1}.resources.requests", delete=True), f"{C0}.resources.requests",
+                         delete=True)),
+    ("cpu-as-cores", edit(edit(GUARANTEED_POD, f"{C0}.resources.limits.cpu", "0.5"),
+                          f"{C0}.resources.requests.cpu", 0.5)),
+    ("memory-in-bytes", edit(edit(GUARANTEED_POD, f"{I0}.resources.limits.memory", "33554432"),
+                             f"{I0}.resources.requests", {"cpu": "100m", "memory": 33554432})),
+    ("max-sizes", edit(edit(GUARANTEED_POD, f"{C0}.resources.limits", {"cpu": "500m", "memory": "128Mi"}),
+                       f"{C0}.resources.requests", {"cpu": "500m", "memory": "128Mi"})),
+    ("pod-level", POD_LEVEL_POD),
+    ("pod-level-with-own-limits", POD_LEVEL_POD
+     .replace("requests: {cpu: 500m, memory: 128Mi}", "requests: {cpu: '1', memory: 256Mi}")
+     .replace("limits: {cpu: 500m, memory: 128Mi}", "limits: {cpu: '1', memory: 256Mi}")
+     .replace("      requests: {cpu: 250m, memory: 64Mi}",
+              "      requests: {cpu: 250m, memory: 64Mi}\n      limits: {cpu: 500m, memory: 128Mi}")
+     .replace("      requests: {cpu: 50m, memory: 32Mi}",
+              "      requests: {cpu: 50m, memory: 32Mi}\n      limits: {cpu: 100m, memory: 64Mi}")
+     .replace('    args: ["migrate", "--to=latest"]',
+              '    args: ["migrate", "--to=latest"]\n    resources:\n      limits: {cpu: 200m, memory: 64Mi}')),
+]
+
+
+@pytest.mark.parametrize("answer", [a for _, a in GUARANTEED_ALTERNATIVES],
+                         ids=[n for n, _ in GUARANTEED_ALTERNATIVES])
+def test_guaranteed_equivalent_answers(answer: str) -> None:
+    """Does every Guaranteed answer the task allows (limits only, other units, a pod-level budget) get full marks?"""
+    points, messages = score(ch8.guaranteed, answer)
+    assert points == ch8.guaranteed.max_points, messages
+
+
+GUARANTEED_CASE = "the API server would record status.qosClass: Guaranteed"
+CLEAN_CASE = "the checker reports no errors and no unit mistakes"
+APP_CASE = "app: cpu and memory limits, requests equal to them, sized as the task says"
+POD_LEVEL_CASES = [
+    ("budget-too-small", POD_LEVEL_POD.replace("{cpu: 500m, memory: 128Mi}", "{cpu: 200m, memory: 128Mi}"),
+     {APP_CASE, GUARANTEED_CASE, CLEAN_CASE},
+     "app may use at most 200m of cpu (the Pod's cpu limit), less than the 250m it needs"),
+    ("budget-too-big", POD_LEVEL_POD.replace("{cpu: 500m, memory: 128Mi}", "{cpu: 500m, memory: 1Gi}"),
+     {APP_CASE, "proxy (the sidecar): requests equal limits, sized as the task says",
+      "db-migrate (the init container): requests equal limits, sized as the task says"},
+     "with pod-level resources a container without a limit of its own may use the whole Pod's limit"),
+    ("budget-below-running-total", POD_LEVEL_POD.replace("{cpu: 500m, memory: 128Mi}", "{cpu: 280m, memory: 128Mi}")
+     .replace("requests: {cpu: 250m, memory: 64Mi}", "requests: {cpu: 230m, memory: 64Mi}"),
+     {APP_CASE, GUARANTEED_CASE}, "requests 230m of cpu, less than the 250m it needs"),
+    ("pod-level-burstable", POD_LEVEL_POD.replace("requests: {cpu: 500m, memory: 128Mi}",
+                                                  "requests: {cpu: 300m, memory: 128Mi}"),
+     {GUARANTEED_CASE}, "not Guaranteed"),
+    # 1.37 defaults a missing pod-level request from the containers' requests (300m), not from the pod's limit.
+    ("pod-level-limits-only", POD_LEVEL_POD.replace("    requests: {cpu: 500m, memory: 128Mi}\n", ""),
+     {GUARANTEED_CASE},
+     "spec.resources.requests.cpu is unset, so the API server fills it in with the containers' total"),
+]
+
+
+@pytest.mark.parametrize(("answer", "cases", "text"), [c[1:] for c in POD_LEVEL_CASES],
+                         ids=[c[0] for c in POD_LEVEL_CASES])
+def test_guaranteed_pod_level_mistakes(answer: str, cases: set[str], text: str) -> None:
+    """Does a wrong pod-level budget fail its own cases, never saying that each container needs limits?"""
+    _, messages = score(ch8.guaranteed, answer)
+    assert failed(ch8.guaranteed, answer) == cases, messages
+    assert text in messages
+    assert "cannot be Guaranteed: every container" not in messages
+
+
 def test_guaranteed_failures_point_at_fields() -> None:
     """Does every failure message carry an API path and a `->` hint?"""
     for _, answer, _, _ in GUARANTEED_CASES[:8]:

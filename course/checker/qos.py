@@ -134,10 +134,16 @@ def _classify(spec: Any) -> tuple[str, list[str]]:
                     why.append(f"{c.label} has a {r} request that differs from its {r} limit")
     if not req_sum and not lim_sum:
         return BEST_EFFORT, ["no container sets a cpu or memory request or limit"]
+    filled = defaults.pod_level(spec).filled if pod_level is not None else {}  # type: ignore[union-attr]
     for r, v in req_sum.items():
         if lim_sum.get(r) != v:
             guaranteed = False
-            if not any(r in w for w in why):
+            if pod_level is not None and filled.get(("requests", r)) == "the containers' total requests":
+                why.append(f"spec.resources.requests.{r} is unset, so the API server fills it in with the containers' "
+                           f"total {r} requests, not with the pod-level {r} limit")
+            elif pod_level is not None:
+                why.append(f"the pod-level {r} request differs from the pod-level {r} limit")
+            elif not any(r in w for w in why):
                 why.append(f"the {r} requests do not add up to the {r} limits")
     if guaranteed and len(req_sum) == len(lim_sum):
         if pod_level is not None:
