@@ -12,7 +12,29 @@ from __future__ import annotations
 from typing import Any
 
 from graders.answers import Answer
-from graders.core import Case, Exercise, Fail, container_named, containers, errors, pod, table_row, words
+from graders.core import (
+    Case,
+    Exercise,
+    Fail,
+    argv,
+    container_named,
+    containers,
+    declares_port,
+    env_value,
+    errors,
+    findings_at,
+    image_is,
+    image_ref,
+    norm_path,
+    pod,
+    running_container,
+    running_containers,
+    same_image,
+    same_path,
+    shell_words,
+    table_row,
+    words,
+)
 
 # ---------------------------------------------------------------------------
 # Shared case tests
@@ -41,7 +63,9 @@ def named(name: str) -> Any:
         meta = pod(answer).get("metadata")
         got = meta.get("name") if isinstance(meta, dict) else None
         if got != name:
-            return Fail(f"the Pod is named {got!r}.", path="metadata.name", hint=f"Set `name: {name}`.")
+            bad = findings_at(answer, "metadata.name")
+            why = f" The API server rejects it: {bad[0].message}" if bad else ""
+            return Fail(f"the Pod is named {got!r}.{why}", path="metadata.name", hint=f"Set `name: {name}`.")
         return True
 
     return test
@@ -49,22 +73,37 @@ def named(name: str) -> Any:
 
 def pinned(image: Any) -> bool:
     """True when an image names a version: a tag other than `latest`, or a digest."""
-    if not isinstance(image, str) or not image:
-        return False
-    if "@sha256:" in image:
+    ref = image_ref(image)
+    return ref is not None and ref.pinned
+
+
+def pinned_image(path: str, image: Any, repository: str, example: str) -> Any:
+    """`image` is some pinned version of `repository` (registry spelled out or not), else `Fail`."""
+    if not image_is(image, repository):
+        return Fail(f"the image is {image!r}; use {repository}.", path=path, hint=f"Use `image: {example}`.")
+    if not pinned(image):
+        return Fail(f"{image!r} does not name a version, so every node may pull a different {repository}.",
+                    path=path, hint=f"Pin a tag such as `{example}`.")
+    return True
+
+
+def exact_image(path: str, image: Any, want: str, *, verb: str = "Use") -> Any:
+    """`image` is `want` (with or without the registry written out, with or without an added digest)."""
+    if not same_image(image, want):
+        return Fail(f"the image is {image!r}.", path=path, hint=f"{verb} `image: {want}` (a digest may follow it).")
+    return True
+
+
+def port_declared(answer: Answer, container: str, port: int, hint: str) -> Any:
+    """The container declares `port`/TCP; a port the API server rejects fails with the checker's own finding."""
+    fld, i, c = running_container(pod(answer), container)
+    where = f"spec.{fld}[{i}].ports"
+    bad = findings_at(answer, where)
+    if bad:
+        return bad
+    if declares_port(c, port):
         return True
-    last = image.rsplit("/", 1)[-1]
-    return ":" in last and not last.endswith(":latest")
-
-
-def _repository(image: Any) -> str:
-    """`docker.io/library/nginx:1.22@sha256:...` -> `docker.io/library/nginx`."""
-    if not isinstance(image, str):
-        return ""
-    name = image.split("@", 1)[0]
-    head, _, last = name.rpartition("/")
-    last = last.split(":", 1)[0]
-    return f"{head}/{last}" if head else last
+    return Fail(f"the {container} container does not declare port {port}.", path=where, hint=hint)
 
 
 def _ports(c: dict[str, Any]) -> list[dict[str, Any]]:
@@ -102,14 +141,7 @@ def _one_web_container(answer: Answer) -> Any:
 
 def _pinned_nginx(answer: Answer) -> Any:
     i, c = container_named(pod(answer), "web")
-    image = c.get("image")
-    if _repository(image) not in ("nginx", "library/nginx", "docker.io/library/nginx"):
-        return Fail(f"the image is {image!r}; use nginx.", path=f"spec.containers[{i}].image",
-                    hint="Use `image: nginx:1.22`.")
-    if not pinned(image):
-        return Fail(f"{image!r} does not name a version, so every node may pull a different nginx.",
-                    path=f"spec.containers[{i}].image", hint="Pin a tag such as `nginx:1.22`.")
-    return True
+    return pinned_image(f"spec.containers[{i}].image", c.get("image"), "nginx", "nginx:1.22")
 
 
 def _valid_pod(answer: Answer) -> Any:
@@ -121,14 +153,13 @@ def _valid_pod(answer: Answer) -> Any:
 def _port_80(answer: Answer) -> Any:
     doc = pod(answer)
     i, c = container_named(doc, "web")
-    for p in _ports(c):
-        if p.get("containerPort") == 80 and p.get("protocol", "TCP") == "TCP":
-            if "hostPort" in p:
-                return Fail("the port also sets hostPort, which ties the Pod to one free port on one node.",
-                            path=f"spec.containers[{i}].ports", hint="Remove hostPort.")
-            return True
-    return Fail("the web container does not declare port 80.", path=f"spec.containers[{i}].ports",
-                hint="Add `ports: [{containerPort: 80}]` to the web container.")
+    got = port_declared(answer, "web", 80, "Add `ports: [{containerPort: 80}]` to the web container.")
+    if got is not True:
+        return got
+    if any("hostPort" in p for p in _ports(c)):
+        return Fail("the port also sets hostPort, which ties the Pod to one free port on one node.",
+                    path=f"spec.containers[{i}].ports", hint="Remove hostPort.")
+    return True
 
 
 first_pod = Exercise(
@@ -155,27 +186,33 @@ first_pod = Exercise(
 API_IMAGE = "ghcr.io/example/orders-api:2.1.0"
 
 
+def _api_identity(answer: Answer) -> Any:
+    got = is_pod(answer)
+    return named("orders-api")(answer) if got is True else got
+
+
 def _api_container(answer: Answer) -> Any:
     doc = pod(answer)
     i, c = container_named(doc, "api")
-    if c.get("image") != API_IMAGE:
-        return Fail(f"the image is {c.get('image')!r}.", path=f"spec.containers[{i}].image",
-                    hint=f"Use exactly the image from the docker command: `{API_IMAGE}`.")
-    return True
+    return exact_image(f"spec.containers[{i}].image", c.get("image"), API_IMAGE,
+                       verb="Use exactly the image from the docker command:")
 
 
 def _api_env(answer: Answer) -> Any:
     doc = pod(answer)
     i, c = container_named(doc, "api")
+    bad = findings_at(answer, f"spec.containers[{i}].env")
+    if bad:
+        return bad
     env = c.get("env")
     entries = [e for e in env if isinstance(e, dict)] if isinstance(env, list) else []
-    for e in entries:
-        if e.get("name") == "MODE":
-            if e.get("value") != "production":
-                return Fail(f"MODE is {e.get('value')!r}.", path=f"spec.containers[{i}].env",
-                            hint="`-e MODE=production` becomes `env: [{name: MODE, value: production}]`; "
-                            "env values are strings.")
-            return True
+    if any(e.get("name") == "MODE" for e in entries):
+        value = env_value(c, "MODE")
+        if value != "production":
+            return Fail(f"MODE is {value!r}.", path=f"spec.containers[{i}].env",
+                        hint="`-e MODE=production` becomes `env: [{name: MODE, value: production}]`; "
+                        "env values are strings.")
+        return True
     return Fail("the container has no MODE variable.", path=f"spec.containers[{i}].env",
                 hint="`-e MODE=production` becomes `env: [{name: MODE, value: production}]`.")
 
@@ -183,14 +220,14 @@ def _api_env(answer: Answer) -> Any:
 def _api_port(answer: Answer) -> Any:
     doc = pod(answer)
     i, c = container_named(doc, "api")
-    ports = _ports(c)
-    if any(p.get("containerPort") == 8080 for p in ports) and not any(
-        p.get("containerPort") == 5000 for p in ports
-    ):
+    bad = findings_at(answer, f"spec.containers[{i}].ports")
+    if bad:
+        return bad
+    if declares_port(c, 8080) and not declares_port(c, 5000):
         return Fail("containerPort is 8080, but 8080 was the port on the Docker host; the app listens on 5000.",
                     path=f"spec.containers[{i}].ports",
                     hint="In `-p 8080:5000` the right-hand number is the container's port: use containerPort 5000.")
-    if not any(p.get("containerPort") == 5000 for p in ports):
+    if not declares_port(c, 5000):
         return Fail("the api container does not declare port 5000.", path=f"spec.containers[{i}].ports",
                     hint="Add `ports: [{containerPort: 5000}]`.")
     return True
@@ -212,11 +249,12 @@ docker_run = Exercise(
     title="Exercise 2 - from docker run to a Pod",
     answer_name="API_POD",
     cases=[
-        Case("it is one Pod manifest (apiVersion v1, kind Pod)", 1, is_pod),
+        Case("one Pod manifest (apiVersion v1, kind Pod) named orders-api", 1, _api_identity),
         Case("a container named api runs the same image", 1, _api_container),
         Case("the MODE environment variable is set to production", 1, _api_env, hidden=True),
         Case("the container port is the app's port, 5000", 1, _api_port, hidden=True),
         Case("no hostPort: publishing is a Service's job", 1, _no_host_port, hidden=True),
+        Case("the API server would accept it: the checker reports no errors", 1, checker_clean, hidden=True),
     ],
 )
 
@@ -225,12 +263,18 @@ docker_run = Exercise(
 # ---------------------------------------------------------------------------
 
 
+def _logs_identity(answer: Answer) -> Any:
+    got = is_pod(answer)
+    return named("web-with-logs")(answer) if got is True else got
+
+
 def _two_named(answer: Answer) -> Any:
     doc = pod(answer)
-    names = sorted(str(c.get("name")) for c in containers(doc))
+    names = sorted(str(c.get("name")) for _, _, c in running_containers(doc))
     if names != ["log-shipper", "web"]:
         return Fail(f"the containers are {names}; the Pod needs exactly `web` and `log-shipper`.",
-                    path="spec.containers")
+                    path="spec.containers",
+                    hint="Put both in spec.containers (log-shipper may also be a native sidecar).")
     return True
 
 
@@ -249,33 +293,70 @@ def _logs_volume(answer: Answer) -> Any:
                 hint="Add `volumes: [{name: logs, emptyDir: {}}]` to the Pod spec.")
 
 
-def _mount_of(answer: Answer, container: str) -> tuple[int, dict[str, Any]]:
-    doc = pod(answer)
-    i, c = container_named(doc, container)
-    for m in _mounts(c):
+def _mount_of(answer: Answer, container: str) -> tuple[str, dict[str, Any]]:
+    """(API path of the container's mount of logs, the mount), or `Fail` saying what to add."""
+    fld, i, c = running_container(pod(answer), container)
+    for k, m in enumerate(_mounts(c)):
         if m.get("name") == "logs":
-            return i, m
+            return f"spec.{fld}[{i}].volumeMounts[{k}]", m
     raise Fail(f"the {container} container does not mount the logs volume.",
-               path=f"spec.containers[{i}].volumeMounts",
+               path=f"spec.{fld}[{i}].volumeMounts",
                hint="Add a volumeMounts entry with `name: logs` and a mountPath.")
 
 
+def _web_runs_nginx(answer: Answer) -> Any:
+    fld, i, c = running_container(pod(answer), "web")
+    got = pinned_image(f"spec.{fld}[{i}].image", c.get("image"), "nginx", "nginx:1.22")
+    if got is not True:
+        return got
+    return port_declared(answer, "web", 80, "Add `ports: [{containerPort: 80}]` to web: nginx listens on 80.")
+
+
 def _web_mount(answer: Answer) -> Any:
-    i, m = _mount_of(answer, "web")
-    if m.get("mountPath") != "/var/log/nginx":
+    path, m = _mount_of(answer, "web")
+    if not same_path(m.get("mountPath"), "/var/log/nginx"):
         return Fail(f"web mounts logs at {m.get('mountPath')!r}, but nginx writes its logs to /var/log/nginx.",
-                    path=f"spec.containers[{i}].volumeMounts", hint="Use `mountPath: /var/log/nginx`.")
+                    path=f"{path}.mountPath", hint="Use `mountPath: /var/log/nginx`.")
     if m.get("readOnly") is True:
         return Fail("web mounts logs read-only, so nginx cannot write its log files.",
-                    path=f"spec.containers[{i}].volumeMounts", hint="Remove `readOnly: true` from the web mount.")
+                    path=f"{path}.readOnly", hint="Remove `readOnly: true` from the web mount.")
+    return True
+
+
+SHIPPER_IMAGE = "busybox:1.35"
+
+
+def follows(c: dict[str, Any], file: str) -> bool:
+    """The container runs `tail` following `file` (-F, -f or --follow), however the command is spelled."""
+    words = shell_words(c)
+    if not any(w.rsplit("/", 1)[-1] == "tail" for w in words):
+        return False
+    follow = any(w in ("-F", "-f", "--follow") or w.startswith("--follow=")
+                 or (w.startswith("-") and not w.startswith("--") and ("F" in w or "f" in w)) for w in words)
+    return follow and any(norm_path(w) == norm_path(file) for w in words)
+
+
+def _shipper_runs(answer: Answer) -> Any:
+    fld, i, c = running_container(pod(answer), "log-shipper")
+    got = exact_image(f"spec.{fld}[{i}].image", c.get("image"), SHIPPER_IMAGE)
+    if got is not True:
+        return got
+    if not follows(c, "/logs/access.log"):
+        shown = " ".join(argv(c)) or "the image's default command"
+        return Fail(f"log-shipper runs {shown!r}, which does not follow /logs/access.log.",
+                    path=f"spec.{fld}[{i}].args",
+                    hint='Use `args: ["sh", "-c", "tail -F /logs/access.log"]`.')
     return True
 
 
 def _shipper_read_only(answer: Answer) -> Any:
-    i, m = _mount_of(answer, "log-shipper")
+    path, m = _mount_of(answer, "log-shipper")
+    if not same_path(m.get("mountPath"), "/logs"):
+        return Fail(f"log-shipper mounts logs at {m.get('mountPath')!r}, but it reads /logs/access.log.",
+                    path=f"{path}.mountPath", hint="Use `mountPath: /logs`.")
     if m.get("readOnly") is not True:
         return Fail("the log shipper can write to the logs it only needs to read.",
-                    path=f"spec.containers[{i}].volumeMounts", hint="Add `readOnly: true` to its mount.")
+                    path=f"{path}.readOnly", hint="Add `readOnly: true` to its mount.")
     return True
 
 
@@ -299,11 +380,13 @@ web_with_logs = Exercise(
     title="Exercise 3 - a web server and its log shipper",
     answer_name="WEB_WITH_LOGS",
     cases=[
-        Case("it is one Pod manifest (apiVersion v1, kind Pod)", 1, is_pod),
+        Case("one Pod manifest (apiVersion v1, kind Pod) named web-with-logs", 1, _logs_identity),
         Case("exactly two containers: web and log-shipper", 1, _two_named),
         Case("an emptyDir volume named logs", 1, _logs_volume),
+        Case("web runs a pinned nginx and declares port 80", 1, _web_runs_nginx, hidden=True),
         Case("web writes to logs at /var/log/nginx", 1, _web_mount, hidden=True),
-        Case("log-shipper mounts logs read-only", 1, _shipper_read_only, hidden=True),
+        Case("log-shipper runs busybox:1.35 and follows /logs/access.log", 1, _shipper_runs, hidden=True),
+        Case("log-shipper mounts logs read-only at /logs", 1, _shipper_read_only, hidden=True),
         Case("no port clash and no checker errors", 1, _no_port_clash, hidden=True),
     ],
 )

@@ -12,9 +12,22 @@ from collections.abc import Callable
 from typing import Any
 
 from graders.answers import Answer
-from graders.ch1 import checker_clean, is_pod, named, pinned
+from graders.ch1 import checker_clean, exact_image, is_pod, named, pinned_image
 from graders.ch2lab import LAB_KINDS, ROLES
-from graders.core import Case, Exercise, Fail, container_named, containers, findings, pod, table_row, truth, words
+from graders.core import (
+    Case,
+    Exercise,
+    Fail,
+    argv,
+    findings,
+    pod,
+    running_container,
+    running_containers,
+    shell_words,
+    table_row,
+    truth,
+    words,
+)
 
 # ---------------------------------------------------------------------------
 # Exercise 1: which namespaces do a Pod's containers share?
@@ -105,44 +118,54 @@ def _share_flag(answer: Answer) -> Any:
 
 def _app_and_debug(answer: Answer) -> Any:
     doc = pod(answer)
-    cs = containers(doc)
+    cs = running_containers(doc)
     if len(cs) != 2:
         return Fail(f"the Pod has {len(cs)} containers; it needs exactly two, app and debug.", path="spec.containers")
-    i, app = container_named(doc, "app")
-    image = app.get("image")
-    repo = re.split(r"[:@]", image.rsplit("/", 1)[-1])[0] if isinstance(image, str) else None
-    if repo != "nginx":
-        return Fail(f"the app image is {image!r}; run nginx.", path=f"spec.containers[{i}].image",
-                    hint="Use `image: nginx:1.22`.")
-    if not pinned(image):
-        return Fail(f"{image!r} does not name a version.", path=f"spec.containers[{i}].image",
-                    hint="Pin a tag such as `nginx:1.22`.")
-    j, debug = container_named(doc, "debug")
-    if not isinstance(debug.get("image"), str) or not str(debug.get("image")).startswith(("busybox:", "busybox@")):
-        return Fail(f"the debug image is {debug.get('image')!r}.", path=f"spec.containers[{j}].image",
-                    hint="Use `image: busybox:1.35`: it has ps, kill and a shell.")
-    return True
+    fld, i, app = running_container(doc, "app")
+    got = pinned_image(f"spec.{fld}[{i}].image", app.get("image"), "nginx", "nginx:1.22")
+    if got is not True:
+        return got
+    fld, j, debug = running_container(doc, "debug")
+    return exact_image(f"spec.{fld}[{j}].image", debug.get("image"), "busybox:1.35",
+                       verb="Use busybox, which has ps, kill and a shell:")
+
+
+_LONG_SLEEP = re.compile(r"^(inf|infinity|\d+(\.\d+)?[smhd]?)$")
+
+
+def _sleeps_long(word: str) -> bool:
+    """`sleep` with an argument that keeps the container up for at least an hour (or forever)."""
+    if not _LONG_SLEEP.match(word):
+        return False
+    if word.startswith("inf"):
+        return True
+    unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(word[-1], 1)
+    return float(word.rstrip("smhd")) * unit >= 3600
+
+
+def _keeps_running(words: list[str]) -> bool:
+    for k, w in enumerate(words):
+        name = w.rsplit("/", 1)[-1]
+        if name == "sleep" and k + 1 < len(words) and _sleeps_long(words[k + 1]):
+            return True
+        if name == "tail" and any(x in ("-f", "-F") for x in words[k + 1:]) and "/dev/null" in words[k + 1:]:
+            return True
+    return False
 
 
 def _debug_stays_up(answer: Answer) -> Any:
     doc = pod(answer)
-    j, debug = container_named(doc, "debug")
-    words: list[str] = []
-    for key in ("command", "args"):
-        value = debug.get(key)
-        if isinstance(value, list):
-            words += [str(v) for v in value]
-    text = " ".join(words)
-    interactive = debug.get("stdin") is True
-    if re.search(r"\bsleep\b|\btail\b|\bwait\b", text) or interactive:
+    fld, j, debug = running_container(doc, "debug")
+    words = argv(debug)
+    where = f"spec.{fld}[{j}]"
+    if _keeps_running(shell_words(debug)) or debug.get("stdin") is True:
         return True
     if not words:
         return Fail("the debug container runs busybox's default command, `sh`, which exits at once without a "
                     "terminal, so the container restarts over and over (CrashLoopBackOff).",
-                    path=f"spec.containers[{j}]", hint='Give it `command: ["sleep", "infinity"]` so it stays up '
-                    "for `kubectl exec`.")
-    return Fail(f"the debug container runs {text!r}, which does not keep it running.", path=f"spec.containers[{j}]",
-                hint='Use `command: ["sleep", "infinity"]`.')
+                    path=where, hint='Give it `command: ["sleep", "infinity"]` so it stays up for `kubectl exec`.')
+    return Fail(f"the debug container runs {' '.join(words)!r}, which exits (soon) instead of waiting for "
+                "`kubectl exec`.", path=f"{where}.command", hint='Use `command: ["sleep", "infinity"]`.')
 
 
 def _nothing_from_the_node(answer: Answer) -> Any:
@@ -152,11 +175,11 @@ def _nothing_from_the_node(answer: Answer) -> Any:
         if spec.get(field) is True:
             return Fail(f"{field}: true shares a namespace with the whole node; debugging the app needs none.",
                         path=f"spec.{field}", hint=f"Remove {field}.")
-    for i, c in enumerate(containers(doc)):
+    for fld, i, c in running_containers(doc):
         sc = c.get("securityContext")
         if isinstance(sc, dict) and sc.get("privileged") is True:
             return Fail("a privileged container can reach the node's devices; the sidecar needs only the shared "
-                        "PID namespace.", path=f"spec.containers[{i}].securityContext.privileged",
+                        "PID namespace.", path=f"spec.{fld}[{i}].securityContext.privileged",
                         hint="Remove privileged: true (add the SYS_PTRACE capability if you need to inspect "
                              "processes of another user).")
     return True
@@ -186,8 +209,9 @@ PAUSE_STATEMENTS: dict[str, tuple[bool, str]] = {
                  "runtime (containerd or CRI-O) to do it through the CRI. The pause process just sleeps."),
     "B": (True, "the sandbox's namespaces outlive any one application container, which is why a restarted "
                 "container rejoins the same network, IPC and UTS namespaces."),
-    "C": (False, "since dockershim was removed (v1.24) nodes run containerd or CRI-O; `docker ps` does not list "
-                 "their containers. On the node, `crictl pods` lists Pod sandboxes and `crictl ps` containers."),
+    "C": (False, "containerd keeps its containers to itself; `docker ps` lists only Docker Engine's, and Docker "
+                 "Engine runs Pods only on nodes that use it through cri-dockerd (dockershim was removed in v1.24). "
+                 "On any node, `crictl pods` lists Pod sandboxes and `crictl ps` containers."),
     "D": (True, "with a shared PID namespace the sandbox's process is PID 1 of that namespace, so orphaned "
                 "processes are re-parented to it and it reaps them when they exit."),
     "E": (False, "without shareProcessNamespace each container has its own PID namespace and its first process "

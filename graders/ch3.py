@@ -16,8 +16,23 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from graders.answers import Answer
-from graders.ch1 import checker_clean, is_pod, named
-from graders.core import Case, Exercise, Fail, container_named, containers, findings, pod, table_row, truth
+from graders.ch1 import checker_clean, exact_image, is_pod, named, port_declared
+from graders.core import (
+    Case,
+    Exercise,
+    Fail,
+    argv,
+    declares_port,
+    env_value,
+    findings,
+    findings_at,
+    pod,
+    ports_of,
+    running_container,
+    running_containers,
+    table_row,
+    truth,
+)
 
 CLASH_RULE = "container-port-clash"
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
@@ -27,30 +42,10 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 # ---------------------------------------------------------------------------
 
 
-def _ports(c: dict[str, Any]) -> list[dict[str, Any]]:
-    ports = c.get("ports")
-    return [p for p in ports if isinstance(p, dict)] if isinstance(ports, list) else []
-
-
-def _declares(c: dict[str, Any], port: int) -> bool:
-    return any(p.get("containerPort") == port and p.get("protocol", "TCP") == "TCP" for p in _ports(c))
-
-
-def _env(c: dict[str, Any], name: str) -> Any:
-    env = c.get("env")
-    for e in env if isinstance(env, list) else []:
-        if isinstance(e, dict) and e.get("name") == name:
-            return e.get("value")
-    return None
-
-
-def _words(c: dict[str, Any]) -> list[str]:
-    out: list[str] = []
-    for key in ("command", "args"):
-        value = c.get(key)
-        if isinstance(value, list):
-            out += [str(v) for v in value]
-    return out
+_ports = ports_of
+_declares = declares_port
+_env = env_value
+_words = argv  # command + args, `$(VAR)` expanded as the kubelet does
 
 
 def _flag(c: dict[str, Any], flag: str) -> str | None:
@@ -97,11 +92,11 @@ def _host_things(doc: dict[str, Any]) -> Any:
     if spec.get("hostNetwork") is True:
         return Fail("hostNetwork: true puts the Pod in the node's network namespace: its ports then clash with "
                     "everything on the node.", path="spec.hostNetwork", hint="Remove hostNetwork.")
-    for i, c in enumerate(containers(doc)):
+    for fld, i, c in running_containers(doc):
         for j, p in enumerate(_ports(c)):
             if "hostPort" in p:
                 return Fail("hostPort binds a port on the node; talking inside the Pod needs none.",
-                            path=f"spec.containers[{i}].ports[{j}].hostPort",
+                            path=f"spec.{fld}[{i}].ports[{j}].hostPort",
                             hint="Remove hostPort; other Pods reach this one through a Service.")
     return True
 
@@ -122,59 +117,65 @@ PROXY_IMAGE = "ghcr.io/example/edge-proxy:1.4.0"
 
 def _sidecar_containers(answer: Answer) -> Any:
     doc = pod(answer)
-    names = sorted(str(c.get("name")) for c in containers(doc))
+    names = sorted(str(c.get("name")) for _, _, c in running_containers(doc))
     if names != ["app", "proxy"]:
         return Fail(f"the containers are {names}; the Pod needs exactly `app` and `proxy`.", path="spec.containers",
-                    hint="Put both containers in the one Pod's spec.containers list.")
+                    hint="Put both containers in the one Pod's spec.containers list (the proxy may also be a "
+                         "native sidecar).")
     for name, image in (("app", APP_IMAGE), ("proxy", PROXY_IMAGE)):
-        i, c = container_named(doc, name)
-        if c.get("image") != image:
-            return Fail(f"the {name} image is {c.get('image')!r}.", path=f"spec.containers[{i}].image",
+        fld, i, c = running_container(doc, name)
+        got = exact_image(f"spec.{fld}[{i}].image", c.get("image"), image)
+        if got is not True:
+            return Fail(f"the {name} image is {c.get('image')!r}.", path=f"spec.{fld}[{i}].image",
                         hint=f"Use `image: {image}`.")
     return True
 
 
 def _sidecar_ports(answer: Answer) -> Any:
     doc = pod(answer)
-    i, app = container_named(doc, "app")
-    j, proxy = container_named(doc, "proxy")
-    if not _declares(app, 8080):
-        return Fail("the app container does not declare port 8080.", path=f"spec.containers[{i}].ports",
-                    hint="Add `ports: [{name: http, containerPort: 8080}]` to app.")
+    got = port_declared(answer, "app", 8080, "Add `ports: [{name: http, containerPort: 8080}]` to app.")
+    if got is not True:
+        return got
+    fld, j, proxy = running_container(doc, "proxy")
+    if findings_at(answer, f"spec.{fld}[{j}].ports"):
+        return findings_at(answer, f"spec.{fld}[{j}].ports")
     if not _declares(proxy, 9090):
         if _declares(proxy, 8080):
             return Fail("the proxy declares 8080, the app's port; they share one network namespace, so the proxy "
-                        "could not listen there.", path=f"spec.containers[{j}].ports",
+                        "could not listen there.", path=f"spec.{fld}[{j}].ports",
                         hint="The proxy listens on 9090: declare `containerPort: 9090` on it.")
-        return Fail("the proxy container does not declare port 9090.", path=f"spec.containers[{j}].ports",
+        return Fail("the proxy container does not declare port 9090.", path=f"spec.{fld}[{j}].ports",
                     hint="Add `ports: [{name: proxy, containerPort: 9090}]` to proxy.")
+    if findings_at(answer, f"spec.{fld}[{j}].env"):
+        return findings_at(answer, f"spec.{fld}[{j}].env")
     listen = _env(proxy, "LISTEN_PORT")
-    if str(listen) != "9090":
+    if listen is None or listen.strip() != "9090":
         return Fail(f"LISTEN_PORT is {listen!r}; declaring containerPort 9090 does not make the proxy listen there, "
-                    "its own configuration does.", path=f"spec.containers[{j}].env",
+                    "its own configuration does.", path=f"spec.{fld}[{j}].env",
                     hint='Set `{name: LISTEN_PORT, value: "9090"}` (env values are strings).')
     return no_clash(answer)
 
 
 def _upstream_is_localhost(answer: Answer) -> Any:
     doc = pod(answer)
-    j, proxy = container_named(doc, "proxy")
+    fld, j, proxy = running_container(doc, "proxy")
+    where = f"spec.{fld}[{j}].env"
     value = _env(proxy, "UPSTREAM")
     if value is None:
         return Fail("the proxy has no UPSTREAM variable, so it does not know where the app is.",
-                    path=f"spec.containers[{j}].env", hint="Add `{name: UPSTREAM, value: http://localhost:8080}`.")
+                    path=where, hint="Add `{name: UPSTREAM, value: http://localhost:8080}`.")
     host, port = _url_host_port(value)
     if host in ("app", "orders"):
         return Fail(f"UPSTREAM is {value!r}: container names are not host names. That is how Docker Compose services "
                     "find each other; containers of one Pod share a network namespace and reach each other on "
-                    "localhost.", path=f"spec.containers[{j}].env", hint="Use `http://localhost:8080`.")
+                    "localhost.", path=where, hint="Use `http://localhost:8080`.")
     if host not in LOCAL_HOSTS:
         return Fail(f"UPSTREAM is {value!r}; the app runs in the same Pod, so the proxy reaches it on localhost "
                     "(no DNS name, no Service, no Pod IP that changes when the Pod is recreated).",
-                    path=f"spec.containers[{j}].env", hint="Use `http://localhost:8080`.")
+                    path=where, hint="Use `http://localhost:8080`.")
     if port != 8080:
         return Fail(f"UPSTREAM points at port {port}, but the app listens on 8080.",
-                    path=f"spec.containers[{j}].env", hint="Use `http://localhost:8080`.")
+                    path=where, hint="Use `http://localhost:8080`.")
     return True
 
 
@@ -207,19 +208,27 @@ EXPORTER_IMAGE = "nginx/nginx-prometheus-exporter:1.3.0"
 
 def _fix_identity(answer: Answer) -> Any:
     got = is_pod(answer)
-    return named("web-metrics")(answer) if got is True else got
+    got = named("web-metrics")(answer) if got is True else got
+    if got is not True:
+        return got
+    meta = pod(answer).get("metadata")
+    labels = meta.get("labels") if isinstance(meta, dict) else None
+    if not isinstance(labels, dict) or labels.get("app") != "web":
+        return Fail("the Pod lost its label app=web, so the Service in front of it no longer selects it.",
+                    path="metadata.labels", hint="Keep `labels: {app: web}`.")
+    return True
 
 
 def _fix_containers(answer: Answer) -> Any:
     doc = pod(answer)
-    names = sorted(str(c.get("name")) for c in containers(doc))
+    names = sorted(str(c.get("name")) for _, _, c in running_containers(doc))
     if names != ["exporter", "web"]:
         return Fail(f"the containers are {names}; keep exactly `web` and `exporter` (the fix is a port, not a "
                     "different set of containers).", path="spec.containers")
     for name, image in (("web", WEB_IMAGE), ("exporter", EXPORTER_IMAGE)):
-        i, c = container_named(doc, name)
-        if c.get("image") != image:
-            return Fail(f"the {name} image changed to {c.get('image')!r}.", path=f"spec.containers[{i}].image",
+        fld, i, c = running_container(doc, name)
+        if exact_image(f"spec.{fld}[{i}].image", c.get("image"), image) is not True:
+            return Fail(f"the {name} image changed to {c.get('image')!r}.", path=f"spec.{fld}[{i}].image",
                         hint=f"Keep `image: {image}`.")
     return True
 
@@ -233,57 +242,63 @@ def _clash_gone(answer: Answer) -> Any:
 
 def _web_unchanged(answer: Answer) -> Any:
     doc = pod(answer)
-    i, web = container_named(doc, "web")
+    fld, i, web = running_container(doc, "web")
+    bad = findings_at(answer, f"spec.{fld}[{i}].ports")
+    if bad:
+        return bad
     if not _declares(web, 80):
         return Fail("web no longer declares port 80; nginx still listens there (its configuration says so), and "
-                    "the Service in front of this Pod sends traffic to 80.", path=f"spec.containers[{i}].ports",
+                    "the Service in front of this Pod sends traffic to 80.", path=f"spec.{fld}[{i}].ports",
                     hint="Leave web on `containerPort: 80`; move the exporter instead.")
     return True
 
 
 def _exporter_listens_where_declared(answer: Answer) -> Any:
     doc = pod(answer)
-    j, exp = container_named(doc, "exporter")
+    fld, j, exp = running_container(doc, "exporter")
     listen = _flag(exp, "web.listen-address")
     port = _listen_port(listen) if listen is not None else 9113  # the exporter's default
+    bad = findings_at(answer, f"spec.{fld}[{j}].ports")
+    if bad:
+        return bad
     declared = [p.get("containerPort") for p in _ports(exp)]
     if port == 80:
         return Fail(f"the exporter still listens on port 80 (--web.listen-address={listen}). containerPort is only "
                     "a declaration: changing it does not move the process, so the exporter would still fail with "
-                    "'address already in use'.", path=f"spec.containers[{j}].args",
+                    "'address already in use'.", path=f"spec.{fld}[{j}].args",
                     hint="Change --web.listen-address to :9113 and declare containerPort 9113.")
     if port is None:
-        return Fail(f"--web.listen-address is {listen!r}, which names no port.", path=f"spec.containers[{j}].args",
+        return Fail(f"--web.listen-address is {listen!r}, which names no port.", path=f"spec.{fld}[{j}].args",
                     hint="Use --web.listen-address=:9113.")
     if port != 9113:
         return Fail(f"the exporter listens on {port}; the task keeps it on its usual port, 9113, where the "
-                    "Prometheus scrape configuration looks for it.", path=f"spec.containers[{j}].args",
+                    "Prometheus scrape configuration looks for it.", path=f"spec.{fld}[{j}].args",
                     hint="Use --web.listen-address=:9113 and declare containerPort 9113.")
     if port not in declared:
         return Fail(f"the exporter listens on {port} but declares {declared or 'no port'}; Prometheus finds the "
                     "metrics port through the declaration (and a named port), so keep them in step.",
-                    path=f"spec.containers[{j}].ports", hint=f"Declare `containerPort: {port}` on the exporter.")
+                    path=f"spec.{fld}[{j}].ports", hint=f"Declare `containerPort: {port}` on the exporter.")
     return True
 
 
 def _exporter_scrapes_web(answer: Answer) -> Any:
     doc = pod(answer)
-    j, exp = container_named(doc, "exporter")
+    fld, j, exp = running_container(doc, "exporter")
     uri = _flag(exp, "nginx.scrape-uri")
     host, port = _url_host_port(uri)
     if uri is None:
         return Fail("the exporter lost its --nginx.scrape-uri, so it no longer knows where nginx is.",
-                    path=f"spec.containers[{j}].args", hint="Keep --nginx.scrape-uri=http://localhost:80/stub_status.")
+                    path=f"spec.{fld}[{j}].args", hint="Keep --nginx.scrape-uri=http://localhost:80/stub_status.")
     if host not in LOCAL_HOSTS:
         return Fail(f"the scrape URI is {uri!r}; nginx runs in the same Pod, so the exporter reaches it on localhost.",
-                    path=f"spec.containers[{j}].args", hint="Use --nginx.scrape-uri=http://localhost:80/stub_status.")
+                    path=f"spec.{fld}[{j}].args", hint="Use --nginx.scrape-uri=http://localhost:80/stub_status.")
     if port != 80:
         return Fail(f"the scrape URI points at port {port}, but nginx still serves on 80; only the exporter's own "
-                    "listening port had to move.", path=f"spec.containers[{j}].args",
+                    "listening port had to move.", path=f"spec.{fld}[{j}].args",
                     hint="Use --nginx.scrape-uri=http://localhost:80/stub_status.")
     if not urlsplit(uri if "://" in uri else "http://" + uri).path.startswith("/stub_status"):
         return Fail(f"the scrape URI is {uri!r}; nginx serves its status page at /stub_status.",
-                    path=f"spec.containers[{j}].args", hint="Keep the path /stub_status.")
+                    path=f"spec.{fld}[{j}].args", hint="Keep the path /stub_status.")
     return True
 
 
@@ -507,7 +522,8 @@ def _reach_outcome(answer: Answer) -> Any:
 
 
 def _binds(run: dict[str, Any]) -> list[dict[str, Any]]:
-    return _events(run, "bind") + _events(run, "serve")
+    """Every bind and serve, in the order the experiment made them (which one came first decides the clash)."""
+    return [e for e in run.get("events", []) if isinstance(e, dict) and e.get("action") in ("bind", "serve")]
 
 
 def _first_two_in_one_pod(run: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:

@@ -11,8 +11,23 @@ from __future__ import annotations
 from typing import Any
 
 from graders.answers import Answer
-from graders.ch1 import is_pod
-from graders.core import Case, Exercise, Fail, errors, findings, pod, table_row, words
+from graders.ch1 import exact_image, follows, is_pod, named, port_declared
+from graders.core import (
+    Case,
+    Exercise,
+    Fail,
+    argv,
+    errors,
+    findings,
+    norm_path,
+    pod,
+    quantity,
+    same_path,
+    same_quantity,
+    table_row,
+    words,
+    writes_file,
+)
 from graders.core import dicts as _items
 from graders.core import find_container as _find
 from graders.core import spec_of as _spec
@@ -90,11 +105,7 @@ def _named(name: str) -> Any:
         verdict = is_pod(answer)
         if verdict is not True:
             return verdict
-        meta = pod(answer).get("metadata")
-        got = meta.get("name") if isinstance(meta, dict) else None
-        if got != name:
-            return Fail(f"the Pod is named {got!r}.", path="metadata.name", hint=f"Set `name: {name}`.")
-        return True
+        return named(name)(answer)
 
     return test
 
@@ -104,17 +115,25 @@ def _named(name: str) -> Any:
 # ---------------------------------------------------------------------------
 
 LOG_DIR = "/var/log/app"
+APP_LOG = f"{LOG_DIR}/app.log"
 
 
 def _app_writes(answer: Answer) -> Any:
     doc = pod(answer)
     hint = f"Give the app container a volumeMounts entry `{{name: logs, mountPath: {LOG_DIR}}}`."
-    fld, i, _ = _need(doc, "app", hint)
+    fld, i, app = _need(doc, "app", hint)
     if fld != "containers":
         return Fail("app is an init container; the application itself belongs in spec.containers.",
                     path=f"spec.{fld}[{i}]", hint="Move app to spec.containers.")
+    got = exact_image(f"spec.{fld}[{i}].image", app.get("image"), "busybox:1.35", verb="Keep")
+    if got is not True:
+        return got
+    if not writes_file(app, APP_LOG):
+        return Fail(f"app no longer runs the starter's command, so nothing appends to {APP_LOG}.",
+                    path=f"spec.{fld}[{i}].args",
+                    hint=f'Keep `args: ["sh", "-c", "while true; do date >> {APP_LOG}; sleep 5; done"]`.')
     path, m = _need_mount(doc, "app", "logs", hint)
-    if m.get("mountPath") != LOG_DIR:
+    if not same_path(m.get("mountPath"), LOG_DIR):
         return Fail(f"app mounts logs at {m.get('mountPath')!r}, but the app writes its log files to {LOG_DIR}.",
                     path=f"{path}.mountPath", hint=f"Use `mountPath: {LOG_DIR}`.")
     if m.get("readOnly") is True:
@@ -127,6 +146,9 @@ def _shipper_reads(answer: Answer) -> Any:
     doc = pod(answer)
     path, m = _need_mount(doc, "log-shipper", "logs",
                           "Give log-shipper a volumeMounts entry `{name: logs, mountPath: /logs, readOnly: true}`.")
+    if not same_path(m.get("mountPath"), "/logs"):
+        return Fail(f"log-shipper mounts logs at {m.get('mountPath')!r}, but it reads /logs/app.log.",
+                    path=f"{path}.mountPath", hint="Use `mountPath: /logs`.")
     if m.get("readOnly") is not True:
         return Fail("the log shipper can write to (and so truncate or delete) logs it only needs to read.",
                     path=path, hint="Add `readOnly: true` to log-shipper's mount of logs.")
@@ -145,6 +167,14 @@ def _native_sidecar(answer: Answer) -> Any:
         return Fail("log-shipper is a plain init container: it would have to exit before the app could start.",
                     path=f"spec.initContainers[{i}].restartPolicy",
                     hint="Set `restartPolicy: Always` on it, which makes it a sidecar that keeps running.")
+    got = exact_image(f"spec.initContainers[{i}].image", c.get("image"), "busybox:1.35")
+    if got is not True:
+        return got
+    if not follows(c, "/logs/app.log"):
+        shown = " ".join(argv(c)) or "the image's default command"
+        return Fail(f"log-shipper runs {shown!r}, which does not follow /logs/app.log.",
+                    path=f"spec.initContainers[{i}].args",
+                    hint='Use `args: ["sh", "-c", "tail -n+1 -F /logs/app.log"]`.')
     return True
 
 
@@ -155,10 +185,10 @@ log_collection = Exercise(
     cases=[
         Case("one Pod named app-with-shipper", 1, _named("app-with-shipper")),
         Case("an emptyDir volume named logs", 1, lambda a: _empty_dir(pod(a), "logs")),
-        Case(f"app writes to logs at {LOG_DIR}", 1, _app_writes),
-        Case("log-shipper mounts logs read-only", 1, _shipper_reads, hidden=True),
-        Case("log-shipper is a native sidecar (init container with restartPolicy: Always)", 1, _native_sidecar,
-             hidden=True),
+        Case(f"app keeps its image and command and writes to logs at {LOG_DIR}", 1, _app_writes),
+        Case("log-shipper mounts logs read-only at /logs", 1, _shipper_reads, hidden=True),
+        Case("log-shipper is a native sidecar (init container with restartPolicy: Always) running busybox:1.35 "
+             "that follows /logs/app.log", 1, _native_sidecar, hidden=True),
         Case("the Pod mounts its volumes and the checker reports no errors", 1, _mounts_clean, hidden=True),
     ],
 )
@@ -168,6 +198,7 @@ log_collection = Exercise(
 # ---------------------------------------------------------------------------
 
 CONF_FILE = "/etc/nginx/nginx.conf"
+WORK_DIR = "/work"
 
 
 def _renderer(answer: Answer) -> Any:
@@ -182,32 +213,50 @@ def _renderer(answer: Answer) -> Any:
                     "as soon as it has started, not after it has written the file.",
                     path=f"spec.initContainers[{i}].restartPolicy",
                     hint="Remove restartPolicy so it runs to completion before web starts.")
+    got = exact_image(f"spec.initContainers[{i}].image", c.get("image"), "busybox:1.35")
+    if got is not True:
+        return got
     path, m = _need_mount(doc, "render-config", "config", hint)
+    if not same_path(m.get("mountPath"), WORK_DIR):
+        return Fail(f"render-config mounts config at {m.get('mountPath')!r}; the task has it at {WORK_DIR}.",
+                    path=f"{path}.mountPath", hint=f"Use `mountPath: {WORK_DIR}`.")
     if m.get("readOnly") is True:
         return Fail("render-config mounts config read-only, so it cannot write the file.",
                     path=f"{path}.readOnly", hint="Remove `readOnly: true` from render-config's mount.")
+    if not writes_file(c, f"{WORK_DIR}/nginx.conf"):
+        shown = " ".join(argv(c)) or "the image's default command, which exits at once"
+        return Fail(f"render-config runs {shown!r}, which never writes {WORK_DIR}/nginx.conf, so web would start "
+                    "without its configuration (and the kubelet would mount an empty directory at its subPath).",
+                    path=f"spec.initContainers[{i}].command",
+                    hint='Write the file, e.g. `command: ["sh", "-c", "echo \'events {}\' > /work/nginx.conf"]`.')
     return True
 
 
 def _web_subpath(answer: Answer) -> Any:
     doc = pod(answer)
     hint = f"Mount config in web with `mountPath: {CONF_FILE}` and `subPath: nginx.conf`."
-    fld, i, _ = _need(doc, "web", hint)
+    fld, i, web = _need(doc, "web", hint)
     if fld != "containers":
         return Fail("web is an init container; the web server belongs in spec.containers.",
                     path=f"spec.{fld}[{i}]", hint="Move web to spec.containers.")
+    got = exact_image(f"spec.{fld}[{i}].image", web.get("image"), "nginx:1.22")
+    if got is not True:
+        return got
+    got = port_declared(answer, "web", 80, "Add `ports: [{containerPort: 80}]` to web.")
+    if got is not True:
+        return got
     path, m = _need_mount(doc, "web", "config", hint)
-    if m.get("mountPath") == "/etc/nginx":
+    if same_path(m.get("mountPath"), "/etc/nginx"):
         return Fail("web mounts the whole volume over /etc/nginx, hiding mime.types and every other file "
                     "the image keeps there.", path=f"{path}.mountPath", hint=hint)
-    if m.get("mountPath") != CONF_FILE:
+    if not same_path(m.get("mountPath"), CONF_FILE):
         return Fail(f"web mounts config at {m.get('mountPath')!r}; nginx reads {CONF_FILE}.",
                     path=f"{path}.mountPath", hint=hint)
     if m.get("subPath") is None:
         return Fail(f"the mount at {CONF_FILE} has no subPath, so the volume's whole directory would be mounted "
                     "where nginx expects a file.", path=path,
                     hint="Add `subPath: nginx.conf`: only that file of the volume appears at mountPath.")
-    if m.get("subPath") != "nginx.conf":
+    if norm_path(m.get("subPath")) != "nginx.conf":
         return Fail(f"the mount's subPath is {m.get('subPath')!r}, but render-config writes nginx.conf at the top "
                     "of the volume.", path=f"{path}.subPath", hint="Set `subPath: nginx.conf`.")
     return True
@@ -228,8 +277,10 @@ config_distribution = Exercise(
     cases=[
         Case("one Pod named web-config", 1, _named("web-config")),
         Case("an emptyDir volume named config", 1, lambda a: _empty_dir(pod(a), "config")),
-        Case("render-config is an init container that writes to config", 1, _renderer),
-        Case(f"web mounts only nginx.conf at {CONF_FILE} (subPath)", 1, _web_subpath, hidden=True),
+        Case("render-config is an init container (busybox:1.35) that writes nginx.conf into config at /work", 1,
+             _renderer),
+        Case(f"web (nginx:1.22, port 80) mounts only nginx.conf at {CONF_FILE} (subPath)", 1, _web_subpath,
+             hidden=True),
         Case("web's mount of config is read-only", 1, _web_read_only, hidden=True),
         Case("the Pod mounts its volumes and the checker reports no errors", 1, _mounts_clean, hidden=True),
     ],
@@ -293,7 +344,7 @@ def _paths_unique(answer: Answer) -> Any:
         return found
     doc = pod(answer)
     path, uploads = _resizer_mount(doc, "uploads")
-    if uploads.get("mountPath") != "/data":
+    if not same_path(uploads.get("mountPath"), "/data"):
         return Fail(f"resizer now reads uploads at {uploads.get('mountPath')!r}, but it looks for them in /data.",
                     path=f"{path}.mountPath", hint="Leave uploads at /data and move cache, e.g. to /cache.")
     return True
@@ -311,20 +362,44 @@ def _cache_bounded(answer: Answer) -> Any:
     return _empty_dir(pod(answer), "cache")
 
 
-def _uploader_kept(answer: Answer) -> Any:
-    """Deleting the uploader's mount would silence nothing and break the hand-over of files."""
-    path, m = _need_mount(pod(answer), "uploader", "uploads",
+RESIZER_LIMIT = "256Mi"
+KEPT_IMAGES = {"resizer": "ghcr.io/example/resizer:1.4.0", "uploader": "ghcr.io/example/uploader:0.9.2"}
+
+
+def _rest_kept(answer: Answer) -> Any:
+    """The task says to keep the volumes, the containers and their purpose: only the mistakes change."""
+    doc = pod(answer)
+    got = _named("thumbnailer")(answer)
+    if got is not True:
+        return got
+    names = sorted(str(c.get("name")) for c in _items(_spec(doc).get("containers")))
+    if names != sorted(KEPT_IMAGES):
+        return Fail(f"the containers are {names}; keep exactly resizer and uploader.", path="spec.containers")
+    for name, image in KEPT_IMAGES.items():
+        fld, i, c = _need(doc, name, "")
+        got = exact_image(f"spec.{fld}[{i}].image", c.get("image"), image, verb="Keep")
+        if got is not True:
+            return got
+    volumes = sorted(str(v.get("name")) for v in _items(_spec(doc).get("volumes")))
+    if volumes != ["cache", "uploads"]:
+        return Fail(f"the volumes are {volumes}; keep exactly uploads and cache.", path="spec.volumes")
+    fld, i, resizer = _need(doc, "resizer", "")
+    res = resizer.get("resources")
+    limits = res.get("limits") if isinstance(res, dict) else None
+    memory = limits.get("memory") if isinstance(limits, dict) else None
+    if not same_quantity(memory, RESIZER_LIMIT):
+        return Fail(f"resizer's memory limit changed to {memory!r}; it was not part of the problem.",
+                    path=f"spec.{fld}[{i}].resources.limits.memory", hint=f"Keep `memory: {RESIZER_LIMIT}`.")
+    path, m = _need_mount(doc, "uploader", "uploads",
                           "Keep uploader's mount of uploads at /incoming; it was not part of the problem.")
-    if m.get("mountPath") != "/incoming" or m.get("readOnly") is True:
+    if not same_path(m.get("mountPath"), "/incoming") or m.get("readOnly") is True:
         return Fail("uploader's mount of uploads changed, but it was correct.", path=path,
                     hint="Keep `{name: uploads, mountPath: /incoming}` for uploader, writable.")
     return True
 
 
 def _tmpfs_bounded(answer: Answer) -> Any:
-    """The cache stays in RAM (that was the point) and its size fits inside resizer's memory limit."""
-    from course.checker.quantity import QuantityError, parse_quantity
-
+    """The cache stays in RAM (that was the point) and its size leaves resizer most of its memory limit."""
     doc = pod(answer)
     got = _volume(doc, "cache")
     if got is None:
@@ -339,23 +414,21 @@ def _tmpfs_bounded(answer: Answer) -> Any:
     where = f"spec.volumes[{j}].emptyDir"
     if ed.get("sizeLimit") is None:
         return Fail("cache has no sizeLimit.", path=where, hint="Add `sizeLimit: 64Mi` to its emptyDir.")
-    try:
-        size = parse_quantity(ed.get("sizeLimit"))
-    except (QuantityError, TypeError, ValueError):
+    size = quantity(ed.get("sizeLimit"))
+    if size is None:
         return Fail(f"sizeLimit {ed.get('sizeLimit')!r} is not a quantity.", path=f"{where}.sizeLimit",
                     hint="Write a quantity such as 64Mi.")
     limits = _need(doc, "resizer", "")[2].get("resources")
     limits = limits.get("limits") if isinstance(limits, dict) else None
     memory = limits.get("memory") if isinstance(limits, dict) else None
-    try:
-        cap = parse_quantity(memory)
-    except (QuantityError, TypeError, ValueError):
+    cap = quantity(memory)
+    if cap is None:
         return True
-    if size <= 0 or size >= cap:
-        return Fail(f"cache's sizeLimit ({ed.get('sizeLimit')}) leaves resizer no memory of its own: files in a "
-                    f"memory-backed emptyDir count against its {memory} limit.",
+    if size <= 0 or size * 2 > cap:
+        return Fail(f"cache's sizeLimit ({ed.get('sizeLimit')}) leaves resizer less than half of its {memory} "
+                    "limit: files in a memory-backed emptyDir count against that limit.",
                     path=f"{where}.sizeLimit",
-                    hint=f"Choose a sizeLimit well below {memory}, e.g. 64Mi.")
+                    hint=f"Choose a sizeLimit of at most half of {memory}, e.g. 64Mi.")
     return True
 
 
@@ -372,8 +445,10 @@ fix_mounts = Exercise(
         Case("every volumeMount names a volume the Pod defines", 1, _typo_fixed),
         Case("no two mounts of one container share a mountPath", 1, _paths_unique),
         Case("the memory-backed emptyDir has a sizeLimit", 1, _cache_bounded),
-        Case("uploader keeps its mount of uploads unchanged", 1, _uploader_kept, hidden=True),
-        Case("cache stays in RAM with a sizeLimit below resizer's memory limit", 1, _tmpfs_bounded, hidden=True),
+        Case("the rest is kept: name, containers, images, volumes, resizer's memory limit, uploader's mount", 1,
+             _rest_kept, hidden=True),
+        Case("cache stays in RAM with a sizeLimit of at most half of resizer's memory limit", 1, _tmpfs_bounded,
+             hidden=True),
         Case("the checker reports no errors", 1, _no_errors, hidden=True),
     ],
 )

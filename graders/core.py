@@ -372,3 +372,354 @@ def find_container(doc: dict[str, Any], name: str, fields: Sequence[str] = ("con
             if c.get("name") == name:
                 return fld, i, c
     return None
+
+
+# ---------------------------------------------------------------------------
+# Reading values the way the API server and the kubelet read them, so that every
+# equally correct spelling of an answer earns the same points.
+# ---------------------------------------------------------------------------
+
+DOCKER_HUB = "docker.io"
+_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"})
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """An image reference split as container runtimes resolve it (`nginx` is `docker.io/library/nginx`)."""
+
+    registry: str
+    repository: str
+    tag: str = ""
+    digest: str = ""
+
+    @property
+    def name(self) -> str:
+        """`registry/repository`, the part that says which image (not which version)."""
+        return f"{self.registry}/{self.repository}"
+
+    @property
+    def pinned(self) -> bool:
+        """A version is named: a digest, or a tag other than `latest`."""
+        return bool(self.digest) or self.tag not in ("", "latest")
+
+
+def image_ref(image: Any) -> ImageRef | None:
+    """Parse an image reference, or None when it is not a string that could be one."""
+    if not isinstance(image, str) or not image.strip() or any(ch.isspace() for ch in image.strip()):
+        return None
+    rest, _, digest = image.strip().partition("@")
+    head, slash, tail = rest.rpartition("/")
+    name, _, tag = tail.partition(":")
+    path = f"{head}{slash}{name}"
+    first, _, remainder = path.partition("/")
+    if remainder and ("." in first or ":" in first or first == "localhost"):
+        registry, repository = first.lower(), remainder
+    else:
+        registry, repository = DOCKER_HUB, path
+    if registry in _HUB_ALIASES:
+        registry = DOCKER_HUB
+        if "/" not in repository:
+            repository = f"library/{repository}"
+    if not repository or not name:
+        return None
+    return ImageRef(registry, repository, tag, digest)
+
+
+def same_image(got: Any, want: str) -> bool:
+    """`got` names the image and version `want` names: registry spelled out or not, a digest added or not."""
+    g, w = image_ref(got), image_ref(want)
+    if g is None or w is None or g.name != w.name:
+        return False
+    if w.digest:
+        return g.digest == w.digest
+    return (g.tag or "latest") == (w.tag or "latest")
+
+
+def image_is(got: Any, repository: str) -> bool:
+    """`got` is some version of `repository` (written as in `docker pull`, e.g. `nginx`)."""
+    g, w = image_ref(got), image_ref(repository)
+    return g is not None and w is not None and g.name == w.name
+
+
+def norm_path(path: Any) -> str | None:
+    """An absolute or relative path with duplicate and trailing slashes (and `.` parts) removed."""
+    if not isinstance(path, str) or not path.strip():
+        return None
+    parts = [p for p in path.strip().split("/") if p not in ("", ".")]
+    lead = "/" if path.strip().startswith("/") else ""
+    return lead + "/".join(parts) if parts else lead or "."
+
+
+def same_path(got: Any, want: str) -> bool:
+    return norm_path(got) == norm_path(want)
+
+
+def quantity(value: Any) -> Any:
+    """A resource quantity (`64Mi`, `0.5`, 1) as an exact number, or None when it is not one."""
+    from course.checker.quantity import QuantityError, parse_quantity
+
+    if isinstance(value, bool):
+        return None
+    try:
+        return parse_quantity(value)
+    except (QuantityError, TypeError, ValueError):
+        return None
+
+
+def same_quantity(got: Any, want: Any) -> bool:
+    """`256Mi`, `268435456` and `"268435456"` are one quantity."""
+    g, w = quantity(got), quantity(want)
+    return g is not None and g == w
+
+
+def yes_no(value: Any) -> bool | None:
+    """True/False, or the words learners write for them ("yes", "no", "true", ...), else None."""
+    return truth()(value)
+
+
+def expand(text: str, env: Mapping[str, str]) -> str:
+    """Kubernetes' `$(VAR)` expansion, as in command, args and env values: `$$` is a literal `$`,
+    and a reference to an undefined variable is left as it is."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if text.startswith("$$", i):
+            out.append("$")
+            i += 2
+            continue
+        if text.startswith("$(", i):
+            end = text.find(")", i + 2)
+            if end != -1 and text[i + 2:end] in env:
+                out.append(env[text[i + 2:end]])
+                i = end + 1
+                continue
+        out.append(text[i])
+        i += 1
+    return "".join(out)
+
+
+def container_env(c: Mapping[str, Any]) -> dict[str, str]:
+    """The container's literal env values, each expanded against the variables defined before it."""
+    env: dict[str, str] = {}
+    for e in dicts(c.get("env")):
+        name, value = e.get("name"), e.get("value")
+        if isinstance(name, str) and isinstance(value, str):
+            env[name] = expand(value, env)
+    return env
+
+
+def env_value(c: Mapping[str, Any], name: str) -> str | None:
+    """The expanded literal value of one env variable, or None when it is not set."""
+    return container_env(c).get(name)
+
+
+def argv(c: Mapping[str, Any]) -> list[str]:
+    """command followed by args, with `$(VAR)` expanded as the kubelet does."""
+    env = container_env(c)
+    words: list[str] = []
+    for key in ("command", "args"):
+        value = c.get(key)
+        if isinstance(value, list):
+            words += [expand(str(v), env) for v in value]
+    return words
+
+
+def findings_at(answer: Answer, path: str, *, severity: str = "error") -> list[Any]:
+    """Checker findings of one severity at `path` or below it (`spec.containers[0].ports` finds its items)."""
+    result = answer.result
+    if result is None:
+        return []
+    return [f for f in result.findings if f.severity == severity
+            and (f.path == path or f.path.startswith((path + ".", path + "[")))]
+
+
+def running_containers(doc: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
+    """(field, index, container) for every container that runs beside the app: the regular ones and the
+    native sidecars (init containers with `restartPolicy: Always`)."""
+    spec = spec_of(doc)
+    out = [("containers", i, c) for i, c in enumerate(dicts(spec.get("containers")))]
+    out += [("initContainers", i, c) for i, c in enumerate(dicts(spec.get("initContainers")))
+            if c.get("restartPolicy") == "Always"]
+    return out
+
+
+def running_container(doc: dict[str, Any], name: str) -> tuple[str, int, dict[str, Any]]:
+    """The running container (regular or native sidecar) called `name`, or `Fail` saying what to add."""
+    for fld, i, c in running_containers(doc):
+        if c.get("name") == name:
+            return fld, i, c
+    names = ", ".join(repr(c.get("name")) for _, _, c in running_containers(doc)) or "none"
+    raise Fail(f"there is no container named {name!r} (containers: {names}).", path="spec.containers",
+               hint=f"Add a container with `name: {name}`.")
+
+
+def ports_of(c: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return dicts(c.get("ports"))
+
+
+def declares_port(c: Mapping[str, Any], port: int, protocol: str = "TCP") -> bool:
+    """The container lists `port`/`protocol` (TCP when protocol is left out, as the API server defaults it)."""
+    return any(p.get("containerPort") == port and not isinstance(p.get("containerPort"), bool)
+               and p.get("protocol", "TCP") == protocol for p in ports_of(c))
+
+
+def _shell_vars(text: str, env: Mapping[str, str]) -> str:
+    """`$VAR` and `${VAR}` replaced by the container's env values (what `sh -c` would see)."""
+    import re
+
+    def sub(m: Any) -> str:
+        name = m.group(1) or m.group(2)
+        return env.get(name, m.group(0))
+
+    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)", sub, text)
+
+
+def shell_words(c: Mapping[str, Any]) -> list[str]:
+    """The words a container runs: command + args with `$(VAR)` expanded, and the script after
+    `sh -c` split into words with `$VAR` expanded, so `["sh", "-c", "tail -F $(DIR)/a.log"]` and
+    `["tail", "-F", "/logs/a.log"]` read alike."""
+    import shlex
+
+    env = container_env(c)
+    words = argv(c)
+    out: list[str] = []
+    script_next = False
+    for w in words:
+        if script_next:
+            text = _shell_vars(w, env)
+            try:
+                lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
+                lexer.whitespace_split = True
+                out += list(lexer)
+            except ValueError:
+                out += text.split()
+            script_next = False
+            continue
+        out.append(w)
+        script_next = w == "-c" and bool(out[:-1]) and out[-2].rsplit("/", 1)[-1] in ("sh", "bash", "ash", "dash")
+    return out
+
+
+def writes_file(c: Mapping[str, Any], path: str) -> bool:
+    """The container's command writes `path`: a shell redirect (`>`, `>>`), `tee`, `cp`/`mv`/`install` to the
+    file or its directory, `wget -O`/`curl -o`, or `dd of=`; relative names count from `cd DIR` or workingDir."""
+    import posixpath
+    import re
+
+    want = norm_path(path)
+    if want is None:
+        return False
+    folder = posixpath.dirname(want)
+    words = shell_words(c)
+    cwd = norm_path(c.get("workingDir")) or "/"
+
+    def resolve(word: str) -> str | None:
+        w = word.strip("'\"")
+        if not w or w.startswith("-"):
+            return None
+        return norm_path(w if w.startswith("/") else f"{cwd}/{w}")
+
+    for k, w in enumerate(words):
+        if w in ("cd",) and k + 1 < len(words):
+            cwd = resolve(words[k + 1]) or cwd
+            continue
+        m = re.match(r"^(?:\d?>>?|of=|--output=|--output-document=)(.+)$", w)
+        if m and resolve(m.group(1)) == want:
+            return True
+        nxt = words[k + 1] if k + 1 < len(words) else ""
+        if w in (">", ">>", "1>", "1>>", "-O", "-o", "--output", "--output-document") and resolve(nxt) == want:
+            return True
+        name = w.rsplit("/", 1)[-1]
+        if name == "tee":
+            rest = [x for x in words[k + 1:] if x not in ("-a", "--append")]
+            if rest and resolve(rest[0]) == want:
+                return True
+        if name in ("cp", "mv", "install", "ln"):
+            args: list[str] = []
+            for x in words[k + 1:]:
+                if x in (";", "&&", "||", "|", "&"):
+                    break
+                args.append(x)
+            operands = [x for x in args if not x.startswith("-")]
+            if len(operands) >= 2:
+                dest = resolve(operands[-1])
+                base = posixpath.basename(want)
+                if dest == want or (dest == folder and any(posixpath.basename(x) == base for x in operands[:-1])):
+                    return True
+    return False
+
+
+# ---------------------------------------------------------------------------
+# "Keep the containers as given": a learner's container against the one the task starts from.
+# ---------------------------------------------------------------------------
+
+
+def same_words(c: Mapping[str, Any], given: Mapping[str, Any], *, entrypoint: bool = True) -> bool:
+    """`c` runs what `given` runs: command + args word by word, after `$(VAR)` and `sh -c` expansion.
+
+    With `entrypoint=False` (an image without an ENTRYPOINT, such as busybox) the split between command
+    and args does not matter; otherwise a `command` replaces the image's entrypoint, so both must have
+    one or neither.
+    """
+    if entrypoint and bool(c.get("command")) != bool(given.get("command")):
+        return False
+    return shell_words(c) == shell_words(given)
+
+
+def _flow(value: Any) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def kept(c: Mapping[str, Any], given: Mapping[str, Any], where: str, *, entrypoint: bool = True) -> Fail | None:
+    """The first way `c` differs from `given` in image, command/args, literal env values or ports, as a `Fail`
+    naming the field; None when it keeps them all (extra env variables and ports are fine)."""
+    name = given.get("name", "the container")
+    want_image = given.get("image")
+    if isinstance(want_image, str) and not same_image(c.get("image"), want_image):
+        return Fail(f"{name}'s image is {short_repr(c.get('image'))}; the task keeps {want_image!r}.",
+                    path=f"{where}.image", hint=f"Set `image: {want_image}` again.")
+    if not same_words(c, given, entrypoint=entrypoint):
+        keep = " and ".join(f"`{k}: {_flow(given[k])}`" for k in ("command", "args") if given.get(k)) or "no command"
+        if entrypoint and c.get("command") and not given.get("command"):
+            return Fail(f"{name} has a `command`, which replaces its image's entrypoint; the task only passes args.",
+                        path=f"{where}.command", hint=f"Remove `command` and keep {keep}.")
+        fld = "command" if given.get("command") else "args"
+        return Fail(f"{name} no longer runs what the task gives it.", path=f"{where}.{fld}", hint=f"Keep {keep}.")
+    have = container_env(c)
+    for var, value in container_env(given).items():
+        if have.get(var) != value:
+            got = f"is {have[var]!r}" if var in have else "is not set"
+            return Fail(f"{name}'s environment variable {var} {got}; the task keeps it as {value!r}.",
+                        path=f"{where}.env", hint=f"Keep `{{name: {var}, value: {_flow(value)}}}` in env.")
+    for p in ports_of(given):
+        port, proto = p.get("containerPort"), p.get("protocol", "TCP")
+        if isinstance(port, int) and not declares_port(c, port, proto):
+            return Fail(f"{name} no longer declares containerPort {port}/{proto}.", path=f"{where}.ports",
+                        hint=f"Keep `ports: [{{containerPort: {port}}}]`.")
+    return None
+
+
+def mount_of(c: Mapping[str, Any], volume: str) -> tuple[int, dict[str, Any]] | None:
+    """(index, volumeMount) of the first mount of `volume` in a container."""
+    for k, m in enumerate(dicts(c.get("volumeMounts"))):
+        if m.get("name") == volume:
+            return k, m
+    return None
+
+
+def seconds_of(value: Any) -> float | None:
+    """A duration in seconds as a learner writes it for a `sleep`: 5, "5", "5s", "0.5"; else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip().lower().removesuffix("s")
+        try:
+            got = float(text)
+        except ValueError:
+            return None
+        return got if got >= 0 else None
+    return None

@@ -108,7 +108,7 @@ def _debug(old: str, new: str) -> str:
     (_debug("shareProcessNamespace: true", 'shareProcessNamespace: "true"'), 5, "Write true without quotes"),
     (_debug("shareProcessNamespace: true", "hostPID: true"), 5, "hostPID: true puts the Pod in the node's PID"),
     (_debug('    command: ["sleep", "infinity"]\n', ""), 6, "CrashLoopBackOff"),
-    (_debug('    command: ["sleep", "infinity"]\n', '    command: ["echo", "hi"]\n'), 6, "does not keep it running"),
+    (_debug('    command: ["sleep", "infinity"]\n', '    command: ["echo", "hi"]\n'), 6, "exits (soon)"),
     (_debug('    command: ["sleep", "infinity"]\n', "    stdin: true\n    tty: true\n"), 7, ""),
     (_debug("image: nginx:1.22", "image: nginx"), 6, "does not name a version"),
     (_debug("name: web-debug", "name: debug-pod"), 6, "metadata.name: the Pod is named 'debug-pod'"),
@@ -267,3 +267,98 @@ def test_recording_is_consistent_with_the_truth_table() -> None:
             same = links["app"][kind] == links["sidecar"][kind]
             assert same == (row[col] == "same"), (run, kind)
             assert (links["app"][kind] == links["outside"][kind]) == (row[2] == "same"), (run, kind)
+
+
+# ---------------------------------------------------------------------------
+# Requirement tables for the debugging sidecar
+
+
+def _debug_native_sidecar() -> str:
+    import yaml
+
+    doc = yaml.safe_load(DEBUG_POD)
+    debug = doc["spec"]["containers"].pop(1)
+    doc["spec"]["initContainers"] = [{**debug, "restartPolicy": "Always"}]
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+DEBUG_ALTERNATIVES = [
+    _debug("image: busybox:1.35", "image: docker.io/library/busybox:1.35").replace(
+        "image: nginx:1.22", "image: docker.io/library/nginx:1.22"),
+    _debug('command: ["sleep", "infinity"]', 'command: ["sh", "-c", "sleep 86400"]'),
+    _debug('command: ["sleep", "infinity"]', 'args: ["tail", "-f", "/dev/null"]').replace(
+        "image: busybox:1.35", "image: busybox:1.35@sha256:" + "c" * 64),
+    _debug_native_sidecar(),
+]
+
+S_VALID, S_CLEAN, S_PID, S_NAME = ("it is one Pod manifest (apiVersion v1, kind Pod)", "the checker reports no errors",
+                                   "the containers share one PID namespace", "the Pod is named web-debug")
+S_TWO, S_UP, S_NODE = ("two containers: app (pinned nginx) and debug (busybox)", "the debug container keeps running",
+                       "nothing is shared with the node and nothing is privileged")
+DEBUG_BREAKS = [
+    ("name", _debug("name: web-debug", "name: debug"), {S_NAME}, "Set `name: web-debug`"),
+    ("app-not-nginx", _debug("image: nginx:1.22", "image: httpd:2.4"), {S_TWO}, "use nginx"),
+    ("app-unpinned", _debug("image: nginx:1.22", "image: nginx:latest"), {S_TWO}, "does not name a version"),
+    ("debug-image", _debug("image: busybox:1.35", "image: alpine:3.20"), {S_TWO}, "Use busybox"),
+    ("short-sleep", _debug('command: ["sleep", "infinity"]', 'command: ["sleep", "5"]'), {S_UP}, "exits (soon)"),
+    ("no-share", _debug("  shareProcessNamespace: true\n", ""), {S_PID}, "shareProcessNamespace: true"),
+    ("host-ipc", _debug("  shareProcessNamespace: true\n", "  shareProcessNamespace: true\n  hostIPC: true\n"),
+     {S_NODE}, "Remove hostIPC"),
+    ("privileged", _debug('    command: ["sleep", "infinity"]\n',
+                          '    command: ["sleep", "infinity"]\n    securityContext: {privileged: true}\n'),
+     {S_NODE}, "privileged"),
+    ("invalid", _debug("name: debug\n", "name: Debug_Shell\n"), {S_CLEAN, S_TWO, S_UP}, "RFC 1123"),
+]
+
+
+@pytest.mark.parametrize("answer", DEBUG_ALTERNATIVES)
+def test_debug_sidecar_alternatives(answer: str) -> None:
+    """Does every equally correct shared-PID Pod (registry, digest, other long waits, native sidecar) pass?"""
+    got, text = score(ch2.debug_sidecar, answer)
+    assert got == ch2.debug_sidecar.max_points, text
+
+
+@pytest.mark.parametrize(("answer", "names", "says"), [b[1:] for b in DEBUG_BREAKS], ids=[b[0] for b in DEBUG_BREAKS])
+def test_debug_sidecar_requirements(answer: str, names: set[str], says: str) -> None:
+    """Does breaking one requirement of the shared-PID Pod lose exactly its cases, with a message naming the fix?"""
+    points, results, _ = ch2.debug_sidecar.grade(answer, hidden=True)
+    text = "\n".join(m for r in results for m in r.messages)
+    assert {r.case.name for r in results if not r.passed} == names, text
+    assert points == ch2.debug_sidecar.max_points - len(names)
+    assert says in text
+
+
+@pytest.mark.parametrize("answer", [
+    {k.upper(): v.upper() for k, v in NS_SOLUTION.items()},
+    {k: {"always": "shared", "never": "own"}.get(v, "opt-in") for k, v in NS_SOLUTION.items()},
+    {k: {"always": True, "never": False}.get(v, "only with shareProcessNamespace: true")
+     for k, v in NS_SOLUTION.items()},
+])
+def test_pod_namespaces_alternatives(answer: dict[str, Any]) -> None:
+    """Are upper case, synonyms and booleans read as the same namespace answers?"""
+    assert score(ch2.pod_namespaces, answer)[0] == 8
+
+
+@pytest.mark.parametrize("kind", sorted(ch2.POD_SHARING))
+def test_pod_namespaces_each_row(kind: str) -> None:
+    """Does one wrong namespace lose exactly its point and explain that namespace?"""
+    wrong = "never" if NS_SOLUTION[kind] != "never" else "always"
+    got, text = score(ch2.pod_namespaces, {**NS_SOLUTION, kind: wrong})
+    assert got == 7 and ch2.POD_SHARING[kind][1] in text
+
+
+@pytest.mark.parametrize("answer", [
+    {k: "true" if v else "false" for k, v in PAUSE_SOLUTION.items()},
+    {k: "yes" if v else "myth" for k, v in PAUSE_SOLUTION.items()},
+    {k.lower(): "T" if v else "F" for k, v in PAUSE_SOLUTION.items()},
+])
+def test_pause_myths_alternatives(answer: dict[str, Any]) -> None:
+    """Are true/false written as words, yes/myth and single letters all read as the same verdicts?"""
+    assert score(ch2.pause_myths, answer)[0] == 8
+
+
+@pytest.mark.parametrize("letter", sorted(ch2.PAUSE_STATEMENTS))
+def test_pause_myths_each_statement(letter: str) -> None:
+    """Does one misjudged statement lose exactly its point and explain it?"""
+    got, text = score(ch2.pause_myths, {**PAUSE_SOLUTION, letter: not PAUSE_SOLUTION[letter]})
+    assert got == 7 and ch2.PAUSE_STATEMENTS[letter][1] in text

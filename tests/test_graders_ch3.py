@@ -105,6 +105,8 @@ FIX_TEMPLATE = pod_yaml("""
     kind: Pod
     metadata:
       name: web-metrics
+      labels:
+        app: web
     spec:
       containers:
       - name: web
@@ -391,3 +393,160 @@ def test_hostile_answers_never_raise(answer: Any) -> None:
 def test_points_match_notebook() -> None:
     """Do the exercises carry the points the chapter announces (7, 7, 10, 9)?"""
     assert [e.max_points for e in ch3.EXERCISES] == [7, 7, 10, 9]
+
+
+# ---------------------------------------------------------------------------
+# Requirement tables: equally correct answers earn full marks; breaking one stated
+# requirement loses exactly the cases that grade it.
+# ---------------------------------------------------------------------------
+
+DIGEST = "sha256:" + "d" * 64
+
+
+def _proxy_as_native_sidecar() -> str:
+    import yaml
+
+    doc = yaml.safe_load(sidecar_with())
+    proxy = doc["spec"]["containers"].pop(1)
+    doc["spec"]["initContainers"] = [{**proxy, "restartPolicy": "Always"}]
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+SIDECAR_ALTERNATIVES = [
+    sidecar_with("http://127.0.0.1:8080/"),
+    sidecar_with("http://localhost:$(APP_PORT)", **{'- {name: LISTEN_PORT, value: "9090"}':
+                                                   '- {name: APP_PORT, value: "8080"}\n    '
+                                                   '- {name: LISTEN_PORT, value: "9090"}'}),
+    sidecar_with(**{"edge-proxy:1.4.0": f"edge-proxy:1.4.0@{DIGEST}", "{name: http, containerPort: 8080}":
+                    "{containerPort: 8080, protocol: TCP}"}),
+    _proxy_as_native_sidecar(),
+]
+
+P_NAME, P_PORTS, P_UP, P_HOST = ("the Pod is named orders", "app on 8080, proxy on 9090, no port clash",
+                                 "the proxy reaches the app on localhost:8080", "no hostPort and no hostNetwork")
+P_TWO, P_CLEAN = "two containers: app and proxy, with the given images", "the checker reports no errors"
+SIDECAR_BREAKS = [
+    ("name", sidecar_with(**{"name: orders": "name: orders-pod"}), {P_NAME}, "Set `name: orders`"),
+    ("app-image", sidecar_with(**{"orders:3.2.0": "orders:3.2.1"}), {P_TWO}, "Use `image: ghcr.io/example/orders"),
+    ("app-port", sidecar_with(**{"containerPort: 8080}": "containerPort: 8000}"}), {P_PORTS},
+     "does not declare port 8080"),
+    ("app-port-quoted", sidecar_with(**{"containerPort: 8080}": 'containerPort: "8080"}'}), {P_PORTS, P_CLEAN},
+     "must be an integer"),
+    ("listen-port", sidecar_with(**{'value: "9090"': 'value: "9091"'}), {P_PORTS}, "LISTEN_PORT is '9091'"),
+    ("upstream-name", sidecar_with("http://app:8080"), {P_UP}, "container names are not host names"),
+    ("upstream-port", sidecar_with("http://localhost:9090"), {P_UP}, "the app listens on 8080"),
+    ("host-network", sidecar_with(**{"spec:\n": "spec:\n  hostNetwork: true\n"}), {P_HOST}, "Remove hostNetwork"),
+]
+
+
+@pytest.mark.parametrize("answer", SIDECAR_ALTERNATIVES)
+def test_sidecar_alternatives(answer: str) -> None:
+    """Does every equally correct proxy Pod (127.0.0.1, $(VAR), digest, native sidecar) earn full marks?"""
+    got, failed = grade(ch3.sidecar, answer)
+    assert got == ch3.sidecar.max_points, failed
+
+
+@pytest.mark.parametrize(("answer", "names", "says"), [b[1:] for b in SIDECAR_BREAKS],
+                         ids=[b[0] for b in SIDECAR_BREAKS])
+def test_sidecar_requirements(answer: str, names: set[str], says: str) -> None:
+    """Does breaking one requirement of the proxy Pod lose exactly its cases, with a message naming the fix?"""
+    got, failed = grade(ch3.sidecar, answer)
+    assert set(failed) == names, failed
+    assert got == ch3.sidecar.max_points - len(names)
+    assert any(says in m for m in failed.values()), failed
+
+
+FIX_ALTERNATIVES = [
+    fix(args='["--nginx.scrape-uri=http://localhost/stub_status", "--web.listen-address=[::]:9113"]'),
+    fix(args='["--nginx.scrape-uri=http://localhost:80/stub_status", "--web.listen-address=:$(METRICS_PORT)"]')
+    .replace("    args:", "    env: [{name: METRICS_PORT, value: \"9113\"}]\n    args:"),
+    fix().replace("nginx-prometheus-exporter:1.3.0", f"nginx-prometheus-exporter:1.3.0@{DIGEST}")
+    .replace("image: nginx:1.22", "image: docker.io/library/nginx:1.22"),
+]
+
+X_ID, X_CLASH, X_SAME, X_WEB = ("it is one Pod manifest named web-metrics",
+                                "the port clash is gone and the checker reports no errors",
+                                "still web (nginx:1.22) and exporter, same images", "web still serves on port 80")
+X_LISTEN, X_SCRAPE, X_HOST = ("the exporter listens on the port it declares, not 80",
+                              "the exporter still scrapes nginx on localhost:80", "no hostPort and no hostNetwork")
+FIX_BREAKS = [
+    ("name", fix().replace("name: web-metrics", "name: web"), {X_ID}, "Set `name: web-metrics`"),
+    ("label", fix().replace("app: web", "app: website"), {X_ID}, "Keep `labels: {app: web}`"),
+    ("image", fix().replace("exporter:1.3.0", "exporter:1.4.0"), {X_SAME}, "Keep `image: nginx/nginx-prometheus"),
+    ("web-port", fix(web=8080), {X_WEB}, "web no longer declares port 80"),
+    ("listen", fix(args='["--nginx.scrape-uri=http://localhost:80/stub_status", "--web.listen-address=:9114"]'),
+     {X_LISTEN}, "its usual port, 9113"),
+    ("scrape-path", fix(args='["--nginx.scrape-uri=http://localhost:80/status", "--web.listen-address=:9113"]'),
+     {X_SCRAPE}, "Keep the path /stub_status"),
+    ("host-port", fix().replace("- containerPort: 9113", "- containerPort: 9113\n      hostPort: 9113"),
+     {X_HOST}, "Remove hostPort"),
+]
+
+
+@pytest.mark.parametrize("answer", FIX_ALTERNATIVES)
+def test_port_fix_alternatives(answer: str) -> None:
+    """Does every equally correct fix (default port 80, [::], $(VAR), registry and digest) earn full marks?"""
+    got, failed = grade(ch3.port_fix, answer)
+    assert got == ch3.port_fix.max_points, failed
+
+
+@pytest.mark.parametrize(("answer", "names", "says"), [b[1:] for b in FIX_BREAKS], ids=[b[0] for b in FIX_BREAKS])
+def test_port_fix_requirements(answer: str, names: set[str], says: str) -> None:
+    """Does breaking one stated or kept requirement of the fix lose exactly its cases, saying what to keep?"""
+    got, failed = grade(ch3.port_fix, answer)
+    assert set(failed) == names, failed
+    assert got == ch3.port_fix.max_points - len(names)
+    assert any(says in m for m in failed.values()), failed
+
+
+@pytest.mark.parametrize("answer", [
+    {k: "true" if v else "false" for k, v in RIGHT_FACTS.items()},
+    {k: "Yes" if v else "No" for k, v in RIGHT_FACTS.items()},
+    {f"{k.lower()} ": "T" if v else "F" for k, v in RIGHT_FACTS.items()},
+])
+def test_port_facts_alternatives(answer: dict[str, Any]) -> None:
+    """Are true/false written as words, any case and padded keys read as the same verdicts?"""
+    assert grade(ch3.port_facts, answer)[0] == 10
+
+
+@pytest.mark.parametrize("letter", sorted(ch3.PORT_STATEMENTS))
+def test_port_facts_each_statement(letter: str) -> None:
+    """Does one misjudged statement lose exactly its point and explain it?"""
+    got, failed = grade(ch3.port_facts, {**RIGHT_FACTS, letter: not RIGHT_FACTS[letter]})
+    assert got == 9 and list(failed) == [f"statement {letter}"]
+    assert ch3.PORT_STATEMENTS[letter][1] in failed[f"statement {letter}"]
+
+
+def clash_serve_first(lab: Any) -> Any:
+    """A correct clash experiment whose first holder is a server: the order of events decides the clash."""
+    one, p1, p2 = lab.pod("one-pod"), lab.pod("pod-1"), lab.pod("pod-2")
+    return [one.serve("web", lab.port), one.bind("b", lab.port), p1.bind("a", lab.port), p2.serve("a", lab.port)]
+
+
+def reach_other_order(lab: Any) -> Any:
+    other, web = lab.pod("client-pod"), lab.pod("web-pod")
+    here = lab.fetch_here(lab.port)
+    web.serve("web", lab.port)
+    return [other.fetch("client", lab.port), web.fetch("sidecar", lab.port), here]
+
+
+@pytest.mark.parametrize("answer", [
+    lab_answer(clash=clash_serve_first),
+    as_live(lab_answer(clash=clash_serve_first)),
+    as_live(lab_answer(reach=reach_other_order)),
+    lab_answer({k: {"reachable": "yes", "refused": "connection refused", "bound": "succeeds",
+                    "EADDRINUSE": "address already in use"}[v] for k, v in RIGHT_PREDICTION.items()}),
+])
+def test_networking_lab_alternatives(answer: dict[str, Any]) -> None:
+    """Do correct experiments in another order (a server holding the port first) and synonyms earn full marks?"""
+    got, failed = grade(ch3.networking_lab, answer)
+    assert got == 9, failed
+
+
+@pytest.mark.parametrize("key", sorted(ch3.LAB_TRUTH))
+def test_networking_lab_each_prediction(key: str) -> None:
+    """On a live run, does one wrong prediction lose exactly its point and explain the outcome?"""
+    flip = {"reachable": "refused", "refused": "reachable", "bound": "EADDRINUSE", "EADDRINUSE": "bound"}
+    got, failed = grade(ch3.networking_lab, as_live(lab_answer({**RIGHT_PREDICTION, key: flip[RIGHT_PREDICTION[key]]})))
+    assert got == 8 and list(failed) == [f"prediction: {key}"]
+    assert ch3.LAB_TRUTH[key][1] in failed[f"prediction: {key}"]

@@ -74,6 +74,13 @@ FIXED_POD = ch4.BROKEN_POD.replace("medium: Memory", "medium: Memory\n      size
     "    - name: cahce\n      mountPath: /data", "    - name: cache\n      mountPath: /cache"
 )
 
+NATIVE = ("log-shipper is a native sidecar (init container with restartPolicy: Always) running busybox:1.35 "
+          "that follows /logs/app.log")
+WEB_SUBPATH = "web (nginx:1.22, port 80) mounts only nginx.conf at /etc/nginx/nginx.conf (subPath)"
+RENDERER = "render-config is an init container (busybox:1.35) that writes nginx.conf into config at /work"
+REST_KEPT = "the rest is kept: name, containers, images, volumes, resizer's memory limit, uploader's mount"
+TMPFS = "cache stays in RAM with a sizeLimit of at most half of resizer's memory limit"
+
 SURVIVES = {"A": "kept", "B": "lost", "C": "lost", "D": "kept", "E": "lost", "F": "kept", "G": "lost", "H": "lost"}
 
 
@@ -145,13 +152,13 @@ def test_broken_pod_is_what_the_exercise_says() -> None:
 
 LOG_CASES = [
     ("shipper-writable", edit(LOG_POD, "spec.initContainers.0.volumeMounts.0.readOnly", delete=True),
-     {"log-shipper mounts logs read-only"}, "Add `readOnly: true` to log-shipper"),
+     {"log-shipper mounts logs read-only at /logs"}, "Add `readOnly: true` to log-shipper"),
     ("shipper-plain-init", edit(LOG_POD, "spec.initContainers.0.restartPolicy", delete=True),
-     {"log-shipper is a native sidecar (init container with restartPolicy: Always)"}, "it would have to exit"),
+     {NATIVE}, "it would have to exit"),
     ("app-read-only", edit(LOG_POD, "spec.containers.0.volumeMounts.0.readOnly", True),
-     {"app writes to logs at /var/log/app"}, "cannot write its log files"),
+     {"app keeps its image and command and writes to logs at /var/log/app"}, "cannot write its log files"),
     ("app-wrong-path", edit(LOG_POD, "spec.containers.0.volumeMounts.0.mountPath", "/logs"),
-     {"app writes to logs at /var/log/app"}, "Use `mountPath: /var/log/app`"),
+     {"app keeps its image and command and writes to logs at /var/log/app"}, "Use `mountPath: /var/log/app`"),
     ("hostpath-volume", edit(LOG_POD, "spec.volumes.0", {"name": "logs", "hostPath": {"path": "/var/log"}}),
      {"an emptyDir volume named logs"}, "uses hostPath"),
     ("renamed", edit(LOG_POD, "metadata.name", "shipper"), {"one Pod named app-with-shipper"}, "Set `name:"),
@@ -200,20 +207,20 @@ def test_log_answer_from_pod_editor_round_trips(tmp_path: Any, monkeypatch: pyte
 MOUNT = "spec.containers.0.volumeMounts.0"
 CONFIG_CASES = [
     ("whole-directory", edit(CONFIG_POD, MOUNT, {"name": "config", "mountPath": "/etc/nginx", "readOnly": True}),
-     {"web mounts only nginx.conf at /etc/nginx/nginx.conf (subPath)"}, "hiding mime.types"),
+     {WEB_SUBPATH}, "hiding mime.types"),
     ("no-subpath", edit(CONFIG_POD, f"{MOUNT}.subPath", delete=True),
-     {"web mounts only nginx.conf at /etc/nginx/nginx.conf (subPath)"}, "Add `subPath: nginx.conf`"),
+     {WEB_SUBPATH}, "Add `subPath: nginx.conf`"),
     ("wrong-subpath", edit(CONFIG_POD, f"{MOUNT}.subPath", "conf/nginx.conf"),
-     {"web mounts only nginx.conf at /etc/nginx/nginx.conf (subPath)"}, "Set `subPath: nginx.conf`"),
+     {WEB_SUBPATH}, "Set `subPath: nginx.conf`"),
     ("absolute-subpath", edit(CONFIG_POD, f"{MOUNT}.subPath", "/nginx.conf"),
-     {"web mounts only nginx.conf at /etc/nginx/nginx.conf (subPath)",
+     {WEB_SUBPATH,
       "the Pod mounts its volumes and the checker reports no errors"}, "subpath-invalid"),
     ("web-writable", edit(CONFIG_POD, f"{MOUNT}.readOnly", delete=True),
      {"web's mount of config is read-only"}, "only render-config should write"),
     ("renderer-sidecar", edit(CONFIG_POD, "spec.initContainers.0.restartPolicy", "Always"),
-     {"render-config is an init container that writes to config"}, "makes it a sidecar"),
+     {RENDERER}, "makes it a sidecar"),
     ("renderer-read-only", edit(CONFIG_POD, "spec.initContainers.0.volumeMounts.0.readOnly", True),
-     {"render-config is an init container that writes to config"}, "cannot write the file"),
+     {RENDERER}, "cannot write the file"),
 ]
 
 
@@ -247,19 +254,19 @@ FIX_CASES = [
      {"no two mounts of one container share a mountPath", "the checker reports no errors"}, "mount-path-duplicate"),
     ("no-size-limit", edit(FIXED_POD, f"{CACHE}.emptyDir", {"medium": "Memory"}),
      {"the memory-backed emptyDir has a sizeLimit",
-      "cache stays in RAM with a sizeLimit below resizer's memory limit"}, "empty-dir-memory-no-limit"),
+      TMPFS}, "empty-dir-memory-no-limit"),
     ("moved-to-disk", edit(FIXED_POD, f"{CACHE}.emptyDir", {"sizeLimit": "64Mi"}),
-     {"cache stays in RAM with a sizeLimit below resizer's memory limit"}, "keep `medium: Memory`"),
+     {TMPFS}, "keep `medium: Memory`"),
     ("limit-too-big", edit(FIXED_POD, f"{CACHE}.emptyDir.sizeLimit", "256Mi"),
-     {"cache stays in RAM with a sizeLimit below resizer's memory limit"}, "well below 256Mi"),
+     {TMPFS}, "at most half of 256Mi"),
     ("limit-not-quantity", edit(FIXED_POD, f"{CACHE}.emptyDir.sizeLimit", "lots"),
-     {"cache stays in RAM with a sizeLimit below resizer's memory limit", "the checker reports no errors",
+     {TMPFS, "the checker reports no errors",
       "every volumeMount names a volume the Pod defines"},  # an invalid volume is unknown to its mounts
      "is not a quantity"),
     ("uploads-moved", edit(FIXED_POD, "spec.containers.0.volumeMounts.0.mountPath", "/uploads"),
      {"no two mounts of one container share a mountPath"}, "it looks for them in /data"),
     ("uploader-mount-deleted", edit(FIXED_POD, "spec.containers.1.volumeMounts", delete=True),
-     {"uploader keeps its mount of uploads unchanged"}, "Keep uploader's mount"),
+     {REST_KEPT}, "Keep uploader's mount"),
     ("cache-mount-deleted", edit(FIXED_POD, "spec.containers.0.volumeMounts.1", {"name": "uploads",
                                                                                    "mountPath": "/more"}),
      {"every volumeMount names a volume the Pod defines"}, "instead of deleting the mount"),
@@ -344,3 +351,146 @@ def test_pipeline_demo_uses_recording_while_grading(monkeypatch: pytest.MonkeyPa
     run = ch4lab.pipeline_demo()
     assert run["source"] == "recorded"
     assert "while nbgrader grades" in run["reason"]
+
+
+# ---------------------------------------------------------------------------
+# Requirement tables: equally correct answers earn full marks; breaking one stated
+# requirement loses exactly the cases that grade it, with a message naming the fix.
+# ---------------------------------------------------------------------------
+
+DIGEST = "sha256:" + "e" * 64
+LOG_APP = "app keeps its image and command and writes to logs at /var/log/app"
+LOG_RO = "log-shipper mounts logs read-only at /logs"
+
+LOG_ALTERNATIVES = [
+    LOG_POD.replace("mountPath: /logs,", "mountPath: /logs/,").replace("mountPath: /var/log/app}",
+                                                                      "mountPath: /var/log/app/}"),
+    LOG_POD.replace('args: ["sh", "-c", "tail -n+1 -F /logs/app.log"]',
+                    'command: ["tail", "-n", "+1", "-F", "/logs/app.log"]')
+    .replace("    image: busybox:1.35\n    restartPolicy",
+             "    image: docker.io/library/busybox:1.35\n    restartPolicy"),
+    LOG_POD.replace('args: ["sh", "-c", "tail -n+1 -F /logs/app.log"]',
+                    'env: [{name: DIR, value: /logs}]\n    args: ["sh", "-c", "tail -n+1 -F $(DIR)/app.log"]'),
+    edit(LOG_POD, "spec.volumes.0.emptyDir", {"sizeLimit": "500Mi"}),
+]
+LOG_BREAKS = [
+    ("app-image", LOG_POD.replace("  - name: app\n    image: busybox:1.35", "  - name: app\n    image: alpine:3.20"),
+     {LOG_APP}, "Keep `image: busybox:1.35`"),
+    ("app-command", edit(LOG_POD, "spec.containers.0.args", ["sleep", "infinity"]), {LOG_APP},
+     "no longer runs the starter's command"),
+    ("shipper-image", LOG_POD.replace("    image: busybox:1.35\n    restartPolicy",
+                                      f"    image: busybox@{DIGEST}\n    restartPolicy"), {NATIVE},
+     "Use `image: busybox:1.35`"),
+    ("shipper-args", edit(LOG_POD, "spec.initContainers.0.args", ["sh", "-c", "tail -F /logs/other.log"]), {NATIVE},
+     "does not follow /logs/app.log"),
+    ("shipper-path", edit(LOG_POD, "spec.initContainers.0.volumeMounts.0.mountPath", "/var/log"), {LOG_RO},
+     "Use `mountPath: /logs`"),
+]
+
+
+@pytest.mark.parametrize("answer", LOG_ALTERNATIVES)
+def test_log_collection_alternatives(answer: str) -> None:
+    """Does every equally correct log Pod (trailing slashes, command form, registry, $(VAR), sizeLimit) pass?"""
+    points, messages = score(ch4.log_collection, answer)
+    assert points == ch4.log_collection.max_points, messages
+
+
+@pytest.mark.parametrize(("answer", "fails", "says"), [b[1:] for b in LOG_BREAKS], ids=[b[0] for b in LOG_BREAKS])
+def test_log_collection_requirements(answer: str, fails: set[str], says: str) -> None:
+    """Does breaking one more requirement of the log Pod lose exactly its case, with a message naming the fix?"""
+    assert set(failed(ch4.log_collection, answer)) == fails
+    points, text = score(ch4.log_collection, answer)
+    assert points == ch4.log_collection.max_points - len(fails) and says in text
+
+
+CONFIG_ALTERNATIVES = [
+    CONFIG_POD.replace("echo 'events {}' > /work/nginx.conf", "cd /work && printf 'events {}\\n' > nginx.conf"),
+    CONFIG_POD.replace('command: ["sh", "-c", "echo \'events {}\' > /work/nginx.conf"]',
+                       'env: [{name: OUT, value: /work}]\n    command: ["sh", "-c", "echo x | tee $(OUT)/nginx.conf"]'),
+    CONFIG_POD.replace("subPath: nginx.conf", "subPath: ./nginx.conf").replace("mountPath: /work}",
+                                                                               "mountPath: /work/}"),
+    CONFIG_POD.replace("image: nginx:1.22", "image: docker.io/library/nginx:1.22@" + DIGEST),
+]
+CONFIG_BREAKS = [
+    ("writes-nothing", edit(CONFIG_POD, "spec.initContainers.0.command", ["sh", "-c", "true"]), {RENDERER},
+     "never writes /work/nginx.conf"),
+    ("no-command", edit(CONFIG_POD, "spec.initContainers.0.command", delete=True), {RENDERER},
+     "the image's default command"),
+    ("reads-only", edit(CONFIG_POD, "spec.initContainers.0.command", ["cat", "/work/nginx.conf"]), {RENDERER},
+     "never writes"),
+    ("wrong-file", edit(CONFIG_POD, "spec.initContainers.0.command", ["sh", "-c", "echo x > /work/default.conf"]),
+     {RENDERER}, "never writes /work/nginx.conf"),
+    ("renderer-path", edit(CONFIG_POD, "spec.initContainers.0.volumeMounts.0.mountPath", "/out"), {RENDERER},
+     "Use `mountPath: /work`"),
+    ("renderer-image", CONFIG_POD.replace("image: busybox:1.35", "image: alpine:3.20"), {RENDERER},
+     "Use `image: busybox:1.35`"),
+    ("web-image", CONFIG_POD.replace("image: nginx:1.22", "image: nginx:1.27"), {WEB_SUBPATH},
+     "Use `image: nginx:1.22`"),
+    ("web-port", edit(CONFIG_POD, "spec.containers.0.ports", delete=True), {WEB_SUBPATH}, "does not declare port 80"),
+    ("web-port-quoted", edit(CONFIG_POD, "spec.containers.0.ports.0.containerPort", "80"),
+     {WEB_SUBPATH, "the Pod mounts its volumes and the checker reports no errors"}, "must be an integer"),
+]
+
+
+@pytest.mark.parametrize("answer", CONFIG_ALTERNATIVES)
+def test_config_distribution_alternatives(answer: str) -> None:
+    """Does every equally correct config Pod (cd + relative name, tee and $(VAR), ./subPath, digest) pass?"""
+    points, messages = score(ch4.config_distribution, answer)
+    assert points == ch4.config_distribution.max_points, messages
+
+
+@pytest.mark.parametrize(("answer", "fails", "says"), [b[1:] for b in CONFIG_BREAKS],
+                         ids=[b[0] for b in CONFIG_BREAKS])
+def test_config_distribution_requirements(answer: str, fails: set[str], says: str) -> None:
+    """Does an init container that writes nothing, or any other broken requirement, lose exactly its case?"""
+    assert set(failed(ch4.config_distribution, answer)) == fails
+    points, text = score(ch4.config_distribution, answer)
+    assert points == ch4.config_distribution.max_points - len(fails) and says in text
+
+
+FIX_ALTERNATIVES = [
+    FIXED_POD.replace("sizeLimit: 64Mi", "sizeLimit: 128Mi").replace("mountPath: /data", "mountPath: /data/"),
+    FIXED_POD.replace("sizeLimit: 64Mi", 'sizeLimit: "67108864"').replace("memory: 256Mi", "memory: 268435456"),
+    FIXED_POD.replace("mountPath: /cache", "mountPath: /var/cache/resizer").replace(
+        "image: ghcr.io/example/uploader:0.9.2", f"image: ghcr.io/example/uploader:0.9.2@{DIGEST}"),
+]
+FIX_BREAKS = [
+    ("limit-raised", FIXED_POD.replace("memory: 256Mi", "memory: 1Gi"), {REST_KEPT}, "Keep `memory: 256Mi`"),
+    ("renamed", FIXED_POD.replace("name: thumbnailer", "name: thumbs"), {REST_KEPT}, "Set `name: thumbnailer`"),
+    ("image-changed", FIXED_POD.replace("resizer:1.4.0", "resizer:1.5.0"), {REST_KEPT}, "Keep `image: ghcr.io"),
+    ("half-exceeded", FIXED_POD.replace("sizeLimit: 64Mi", "sizeLimit: 200Mi"), {TMPFS}, "at most half of 256Mi"),
+]
+
+
+@pytest.mark.parametrize("answer", FIX_ALTERNATIVES)
+def test_fix_mounts_alternatives(answer: str) -> None:
+    """Does every equally correct fix (128Mi, quantities as bytes, another cache path, digest) earn full marks?"""
+    points, messages = score(ch4.fix_mounts, answer)
+    assert points == ch4.fix_mounts.max_points, messages
+
+
+@pytest.mark.parametrize(("answer", "fails", "says"), [b[1:] for b in FIX_BREAKS], ids=[b[0] for b in FIX_BREAKS])
+def test_fix_mounts_requirements(answer: str, fails: set[str], says: str) -> None:
+    """Does changing what the task says to keep lose exactly the keep case, naming what to restore?"""
+    assert set(failed(ch4.fix_mounts, answer)) == fails
+    points, text = score(ch4.fix_mounts, answer)
+    assert points == ch4.fix_mounts.max_points - len(fails) and says in text
+
+
+@pytest.mark.parametrize("answer", [
+    {k: {"kept": "Kept", "lost": "LOST"}[v] for k, v in SURVIVES.items()},
+    {k: {"kept": "yes", "lost": "no"}[v] for k, v in SURVIVES.items()},
+    {f" {k.lower()}": {"kept": "stays", "lost": "wiped"}[v] for k, v in SURVIVES.items()},
+])
+def test_lifetime_alternatives(answer: dict[str, Any]) -> None:
+    """Are any case, yes/no words and synonyms read as the same predictions?"""
+    assert score(ch4.lifetime, answer)[0] == 8
+
+
+@pytest.mark.parametrize("letter", sorted(SURVIVES))
+def test_lifetime_each_situation(letter: str) -> None:
+    """Does one wrong prediction lose exactly its point and explain that situation?"""
+    answer = {**SURVIVES, letter: {"kept": "lost", "lost": "kept"}[SURVIVES[letter]]}
+    assert failed(ch4.lifetime, answer) == [f"situation {letter}"]
+    points, text = score(ch4.lifetime, answer)
+    assert points == 7 and ch4.LIFETIME[letter][1] in text
