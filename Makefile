@@ -34,8 +34,10 @@ $(VENV)/.test-installed: pyproject.toml $(VENV)/.python-ok
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $@ $(VENV)/.lab-installed
 
+# As root (containers, cloud shells) course.lab adds --allow-root; it opens chapter 1, prints the URL
+# with its token, and turns off the Jupyter news question (course/data/jupyterlab/overrides.json).
 lab: $(VENV)/.lab-installed
-	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT)
+	$(PY) -m course.lab --notebook-dir=notebooks --port=$(PORT)
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

@@ -87,7 +87,7 @@ def test_fresh_venv_is_isolated(binder_env: tuple[Path, dict[str, str]]) -> None
 
 
 def test_nbgrader_validate_is_enabled_and_lab_opens_on_notebooks(binder_env: tuple[Path, dict[str, str]]) -> None:
-    """Is the Validate extension on, the instructor ones off, and JupyterLab's default URL the notebooks?"""
+    """Is the Validate extension on, the instructor ones off, JupyterLab opening on chapter 1, and news off?"""
     repo, env = binder_env
     server = _run(["jupyter", "server", "extension", "list"], repo, env) + subprocess.run(
         ["jupyter", "server", "extension", "list"], cwd=repo, env=env, capture_output=True, text=True, check=False
@@ -103,7 +103,11 @@ def test_nbgrader_validate_is_enabled_and_lab_opens_on_notebooks(binder_env: tup
     assert "enabled" not in states["nbgrader.server_extensions.formgrader"], states
     prefix = _run(["python", "-c", "import sys; print(sys.prefix)"], repo, env).strip()
     cfg = json.loads((Path(prefix) / "etc/jupyter/jupyter_server_config.d/pod-course.json").read_text())
-    assert cfg["ServerApp"]["default_url"] == "/lab/tree/notebooks"
+    first = sorted((repo / "notebooks" / "ch1").glob("*.ipynb"))[0].relative_to(repo).as_posix()
+    assert cfg["ServerApp"]["default_url"] == cfg["LabApp"]["default_url"] == f"/lab/tree/{first}"
+    assert cfg["LabApp"]["news_url"] is None
+    overrides = json.loads((Path(prefix) / "share/jupyter/lab/settings/overrides.json").read_text())
+    assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
 
 
 def test_student_notebooks_run_in_binder(binder_env: tuple[Path, dict[str, str]]) -> None:

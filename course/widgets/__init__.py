@@ -8,15 +8,19 @@ from course.widgets.editors import (
     VolumeEditor,
 )
 from course.widgets.panel import LivePanel
+from course.widgets.pictures import LifecycleView, ProbeTimelineView, ResourcesView
 from course.widgets.pod import AnswerView, PodEditor, editor_for_answer, to_yaml
 
 __all__ = [
     "AnswerView",
     "ContainerEditor",
+    "LifecycleView",
     "LivePanel",
     "PodEditor",
     "ProbeEditor",
+    "ProbeTimelineView",
     "ResourcesEditor",
+    "ResourcesView",
     "SecurityContextEditor",
     "VolumeEditor",
     "editor_for_answer",
