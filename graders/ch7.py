@@ -377,6 +377,16 @@ def _liveness_kept_quick(answer: Answer) -> Any:
                     "after that long.", path=where,
                     hint=f"Keep the starter's liveness timing ({LIVENESS_WINDOW}s at most); the startupProbe is what "
                     "covers the slow start.")
+    # "Keep the liveness probe as it is": the same timing as the starter's (defaults as the API server fills them).
+    import yaml
+
+    given = yaml.safe_load(SLOW_STARTER)["spec"]["containers"][0]["livenessProbe"]
+    for fld in ("periodSeconds", "failureThreshold", "timeoutSeconds", "successThreshold", "initialDelaySeconds"):
+        if setting(p, fld) != setting(given, fld):
+            return Fail(f"the livenessProbe's {fld} is now {setting(p, fld)}, not {setting(given, fld)}; the task "
+                        "keeps the livenessProbe as it is: the startupProbe alone covers the slow start.",
+                        path=f"{where}.{fld}", hint=f"Set {fld} back to {setting(given, fld)} (or leave it out where "
+                        "that is the default).")
     return True
 
 

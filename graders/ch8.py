@@ -23,7 +23,7 @@ from typing import Any
 from graders import live
 from graders.answers import Answer
 from graders.ch1 import is_pod
-from graders.core import Case, Exercise, Fail, errors, findings, pod, table_row, words
+from graders.core import Case, Exercise, Fail, dicts, errors, findings, pod, same_image, short_repr, table_row, words
 from graders.core import find_container as _find
 from graders.core import spec_of as _spec
 
@@ -538,13 +538,63 @@ def _both(*tests: Callable[[Answer], Any]) -> Callable[[Answer], Any]:
     return test
 
 
+UNITS_IMAGES = {"resizer": "ghcr.io/example/resizer:1.4.0", "uploader": "ghcr.io/example/uploader:0.9.2"}
+
+
+def _uploader_no_cpu_limit(answer: Answer) -> Any:
+    """uploader's table row says cpu limit: none; a limit there is a change the task did not ask for."""
+    found = _find(pod(answer), "uploader")
+    if found is None:
+        return True  # the amount cases say the container is missing
+    _, i, c = found
+    if "cpu" in _resources(c)[1]:
+        return Fail("uploader has a cpu limit, but the task gives it none (and says to keep which limits each "
+                    "container sets): a cpu limit would throttle its uploads even on an idle node.",
+                    path=f"spec.containers[{i}].resources.limits.cpu", hint="Remove uploader's cpu limit.")
+    return True
+
+
+def _only_quantities_changed(doc: dict[str, Any]) -> Fail | None:
+    """The Pod's name, its two containers, their images and which requests and limits they set, as given."""
+    import yaml
+
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    if meta.get("name") != "image-resizer":
+        return Fail(f"the Pod is named {short_repr(meta.get('name'))}; the task changes only quantities.",
+                    path="metadata.name", hint="Keep `name: image-resizer`.")
+    names = [c.get("name") for c in dicts(_spec(doc).get("containers"))]
+    extra = [n for n in names if n not in UNITS_IMAGES]
+    if extra:
+        return Fail(f"the Pod has a container {short_repr(extra[0])} the task does not have.", path="spec.containers",
+                    hint="Keep exactly the resizer and uploader containers.")
+    given = {c["name"]: c for c in yaml.safe_load(BROKEN_UNITS)["spec"]["containers"]}
+    for i, c in enumerate(dicts(_spec(doc).get("containers"))):
+        name = c.get("name")
+        if not same_image(c.get("image"), UNITS_IMAGES[name]):
+            return Fail(f"{name}'s image is {short_repr(c.get('image'))}; only the quantities were wrong.",
+                        path=f"spec.containers[{i}].image", hint=f"Keep `image: {UNITS_IMAGES[name]}`.")
+        for k, kind in enumerate(("requests", "limits")):
+            had = set(_resources(given[name])[k])
+            added = sorted(set(_resources(c)[k]) - had - ({"cpu"} if (name, kind) == ("uploader", "limits") else set()))
+            if added:
+                return Fail(f"{name} now sets {kind}.{added[0]}, which it did not set before; the task keeps which "
+                            "requests and limits each container sets.",
+                            path=f"spec.containers[{i}].resources.{kind}.{added[0]}",
+                            hint=f"Remove {kind}.{added[0]} from {name}.")
+    return None
+
+
 def _units_clean(answer: Answer) -> Any:
-    """No checker error (requests-above-limits was one) and no unit warning anywhere, on the Pod's containers."""
+    """No checker error (requests-above-limits was one) and no unit warning anywhere, on the Pod's containers;
+    and nothing but the quantities changed."""
     doc = pod(answer)
     missing = [n for n in ("resizer", "uploader") if _find(doc, n) is None]
     if missing:
         return Fail(f"there is no container named {missing[0]!r} any more.", path="spec.containers",
                     hint="Keep both containers and fix their quantities.")
+    changed = _only_quantities_changed(doc)
+    if changed is not None:
+        return changed
     return _clean(answer)
 
 
@@ -558,9 +608,11 @@ fix_units = Exercise(
         Case("resizer's memory limit is 256Mi, and its cpu limit is still one core", 1,
              _both(_amount("resizer", "limits", "memory"), _amount("resizer", "limits", "cpu"))),
         Case("uploader requests 100m of cpu", 1, _amount("uploader", "requests", "cpu"), hidden=True),
-        Case("uploader's memory request equals its 64Mi limit", 1,
-             _both(_amount("uploader", "requests", "memory"), _amount("uploader", "limits", "memory")), hidden=True),
-        Case("the checker reports no errors and no unit mistakes", 1, _units_clean, hidden=True),
+        Case("uploader's memory request equals its 64Mi limit, and it still has no cpu limit", 1,
+             _both(_amount("uploader", "requests", "memory"), _amount("uploader", "limits", "memory"),
+                   _uploader_no_cpu_limit), hidden=True),
+        Case("the checker reports no errors and no unit mistakes, and only the quantities changed", 1, _units_clean,
+             hidden=True),
     ],
 )
 

@@ -10,6 +10,7 @@ checker's findings, quoted as `check_text` shows them.
 from __future__ import annotations
 
 import copy
+import itertools
 import re
 import secrets
 from typing import Any
@@ -18,7 +19,20 @@ from course import versions
 from graders import live
 from graders.answers import Answer
 from graders.ch1 import is_pod
-from graders.core import Case, Exercise, Fail, errors, findings, pod, table_row, words
+from graders.core import (
+    Case,
+    Exercise,
+    Fail,
+    errors,
+    findings,
+    pod,
+    same_image,
+    shell_words,
+    short_repr,
+    table_row,
+    words,
+    writes_file,
+)
 from graders.core import dicts as _items
 
 PRESET = "ch9"
@@ -176,6 +190,15 @@ spec:
 """
 
 AGENT_UID = 1000
+AGENT_IMAGE = "ghcr.io/example/metrics-agent:2.3.1"
+
+
+def effective_seccomp(doc: dict[str, Any], c: dict[str, Any], i: int) -> tuple[Any, str]:
+    """The seccomp profile type that applies to container `c` (its own wins over the Pod's) and its path."""
+    own = _map(_csc(c).get("seccompProfile"))
+    if own.get("type") is not None:
+        return own.get("type"), f"spec.containers[{i}].securityContext.seccompProfile.type"
+    return _map(_psc(doc).get("seccompProfile")).get("type"), "spec.securityContext.seccompProfile.type"
 CAPS_ONLY_ON_CONTAINERS = ("capabilities exists only in a container's securityContext: move it under "
                            "spec.containers[0].securityContext; at Pod level it is an unknown field, not a default.")
 
@@ -208,6 +231,11 @@ def _caps_on_container(answer: Answer) -> Any:
                     "reach the container.", path=f"spec.containers[{i}].securityContext.capabilities",
                     hint="capabilities exists only in a container's securityContext: move `capabilities: "
                     "{drop: [\"ALL\"]}` under spec.containers[0].securityContext.")
+    add = _map(_csc(c).get("capabilities")).get("add")
+    if add:
+        return Fail(f"agent adds {short_repr(add)} back after dropping ALL; the agent runs with no capabilities at "
+                    "all.", path=f"spec.containers[{i}].securityContext.capabilities.add",
+                    hint="Remove `add`, keep only `drop: [\"ALL\"]`.")
     return True
 
 
@@ -240,9 +268,20 @@ def _agent_still_hardened(answer: Answer) -> Any:
         return Fail("agent's root filesystem became writable; it was read-only and that was right.",
                     path=f"spec.containers[{i}].securityContext.readOnlyRootFilesystem",
                     hint="Keep `readOnlyRootFilesystem: true` (a container-level field).")
-    if c.get("image") != "ghcr.io/example/metrics-agent:2.3.1":
-        return Fail(f"agent's image changed to {c.get('image')!r}; only its securityContext was wrong.",
-                    path=f"spec.containers[{i}].image", hint="Keep `image: ghcr.io/example/metrics-agent:2.3.1`.")
+    if not same_image(c.get("image"), AGENT_IMAGE):
+        return Fail(f"agent's image changed to {short_repr(c.get('image'))}; only its securityContext was wrong.",
+                    path=f"spec.containers[{i}].image", hint=f"Keep `image: {AGENT_IMAGE}`.")
+    name = _map(doc.get("metadata")).get("name")
+    if name != "metrics-agent":
+        return Fail(f"the Pod is named {short_repr(name)}; the task fixes the metrics-agent Pod, it does not rename "
+                    "it.", path="metadata.name", hint="Keep `name: metrics-agent`.")
+    kind, where = effective_seccomp(doc, c, i)
+    if kind == "Localhost":
+        # Restricted accepts a Localhost profile; the task asks for the runtime's own (unset and Unconfined are
+        # the restricted case's to report).
+        return Fail("agent uses a Localhost seccomp profile, a file on the node; the task asks for the runtime's "
+                    "default profile.", path=where, hint="Set `seccompProfile: {type: RuntimeDefault}` (at Pod level "
+                    "it covers every container).")
     return True
 
 
@@ -252,10 +291,10 @@ fix_agent = Exercise(
     answer_name="FIXED_AGENT",
     cases=[
         Case("privileged and allowPrivilegeEscalation: false no longer conflict", 1, _conflict_fixed),
-        Case("capabilities sit in the container's securityContext and drop ALL", 1, _caps_on_container),
+        Case("capabilities sit in the container's securityContext, drop ALL and add none back", 1, _caps_on_container),
         Case(f"agent runs as uid {AGENT_UID} (no container-level override to root)", 1, _runs_as_agent_uid),
-        Case("agent is not privileged, keeps its read-only root filesystem and its image", 1, _agent_still_hardened,
-             hidden=True),
+        Case("agent is not privileged, keeps its read-only root filesystem, its image, the Pod's name and the "
+             "runtime's seccomp profile", 1, _agent_still_hardened, hidden=True),
         Case("the Pod passes the restricted Pod Security Standard", 1, _passes("restricted"), hidden=True),
         Case("the checker reports no errors", 1, _no_errors, hidden=True),
     ],
@@ -444,10 +483,11 @@ def _exactly_these(answer: Answer) -> Any:
                     "enforce and warn.", path=f"metadata.labels.{extra[0]}",
                     hint="Remove the other pod-security.kubernetes.io labels (audit is a third mode, not asked "
                     "for here).")
-    missing = [k for k in WANT_LABELS if k not in labels]
-    if missing:
-        return Fail(f"the Namespace has no {', '.join(missing)} label(s); the task asks for exactly these four.",
-                    path="metadata.labels", hint=f"Add `{missing[0]}: {WANT_LABELS[missing[0]]}`.")
+    # A missing label is the case of its mode or version to report, so it costs one point, not two; with none
+    # of them there is nothing that could be "exactly" right.
+    if not any(k in labels for k in WANT_LABELS):
+        return Fail("the Namespace has none of the four pod-security labels.", path="metadata.labels",
+                    hint=f"Add the four labels: {', '.join(f'{k}: {v}' for k, v in WANT_LABELS.items())}.")
     for key, value in labels.items():
         if key in WANT_LABELS and not key.endswith("-version") and value not in _PSA_LEVELS:
             return Fail(f"{key} is {value!r}, not a level.", path=f"metadata.labels.{key}",
@@ -492,14 +532,6 @@ spec:
       privileged: true
 """
 
-_HTTPD_DIR = re.compile(r"-h\s+['\"]?([^\s'\";&|]+)")
-
-
-def _command_text(c: dict[str, Any]) -> str:
-    parts = [p for key in ("command", "args") for p in (c.get(key) if isinstance(c.get(key), list) else [])]
-    return " ".join(str(p) for p in parts)
-
-
 def _under(path: str, mount: str) -> bool:
     mount = mount.rstrip("/") or "/"
     return mount == "/" or path == mount or path.startswith(mount + "/")
@@ -511,14 +543,42 @@ def _same_web(answer: Answer) -> Any:
         return verdict
     doc = pod(answer)
     i, c = _container(doc, "web")
-    if c.get("image") != "busybox:1.35":
-        return Fail(f"web runs {c.get('image')!r}; harden the Pod, keep its program.",
+    if not same_image(c.get("image"), "busybox:1.35"):
+        return Fail(f"web runs {short_repr(c.get('image'))}; harden the Pod, keep its program.",
                     path=f"spec.containers[{i}].image", hint="Keep `image: busybox:1.35`.")
     ports = [p.get("containerPort") for p in _items(c.get("ports"))]
     if 8080 not in ports:
         return Fail("web no longer declares port 8080, where httpd listens.", path=f"spec.containers[{i}].ports",
                     hint="Keep `ports: [{containerPort: 8080}]` (an unprivileged port: no capability needed).")
-    return True
+    return _serves_its_page(c, i) or True
+
+
+def _served_dir(c: dict[str, Any]) -> str | None:
+    """The directory httpd serves (`-h DIR`, with `$(VAR)` and `$VAR` expanded), or None without `-h`."""
+    words = shell_words(c)
+    got = next((b for a, b in itertools.pairwise(words) if a == "-h"), None)
+    return got.strip("'\"") if got else None
+
+
+def _serves_its_page(c: dict[str, Any], i: int) -> Fail | None:
+    """The script still writes index.html where httpd serves from, and httpd still listens on 8080."""
+    words = shell_words(c)
+    where = f"spec.containers[{i}].{'command' if c.get('command') else 'args'}"
+    hint = f'Keep `command: ["sh", "-c", "{WEB_SCRIPT}"]`; hardening changes the securityContext, not the program.'
+    starts = [k for k, w in enumerate(words) if w.rsplit("/", 1)[-1] == "httpd"]
+    if not starts:
+        return Fail("web's command no longer starts httpd, so the Pod serves nothing.", path=where, hint=hint)
+    rest = words[starts[0] + 1:]
+    port = next((b for a, b in itertools.pairwise(rest) if a == "-p"), None)
+    port = port or next((w[2:] for w in rest if w.startswith("-p") and len(w) > 2), None)
+    if port is None or port.rsplit(":", 1)[-1] != "8080":
+        return Fail(f"web's httpd listens on {short_repr(port) if port else 'port 80 (no -p)'}, not on 8080, the "
+                    "port it declares.", path=where, hint=hint)
+    served = _served_dir(c) or (c.get("workingDir") if isinstance(c.get("workingDir"), str) else "/")
+    if not writes_file(c, f"{served}/index.html"):
+        return Fail(f"web's script no longer writes index.html into {served}, the directory httpd serves.",
+                    path=where, hint=hint)
+    return None
 
 
 def _numeric_non_root(answer: Answer) -> Any:
@@ -551,8 +611,7 @@ def _read_only_root(answer: Answer) -> Any:
                 if f.path.startswith(f"spec.containers[{i}]")]
         return lint or Fail("web's root filesystem is writable.", path=f"spec.containers[{i}].securityContext",
                             hint="Set `readOnlyRootFilesystem: true`.")
-    m = _HTTPD_DIR.search(_command_text(c))
-    served = m.group(1) if m else None
+    served = _served_dir(c)
     volumes = {v.get("name"): v for v in _items(_spec(doc).get("volumes"))}
     writable = [mm for mm in _items(c.get("volumeMounts")) if mm.get("readOnly") is not True
                 and isinstance(mm.get("mountPath"), str) and isinstance(volumes.get(mm.get("name")), dict)
@@ -579,7 +638,8 @@ harden_web = Exercise(
     title="Exercise 4 - harden a Pod until restricted admits it",
     answer_name="HARDENED_POD",
     cases=[
-        Case("one Pod hello-web whose web container still runs busybox:1.35 on port 8080", 1, _same_web),
+        Case("one Pod hello-web whose web container still runs busybox:1.35 on port 8080, its script unbroken", 1,
+             _same_web),
         Case("the Pod passes the restricted Pod Security Standard (latest)", 2, _passes("restricted")),
         Case("web runs as a numeric non-root user (busybox's image user is root)", 1, _numeric_non_root,
              hidden=True),
@@ -596,6 +656,7 @@ harden_web = Exercise(
 # ---------------------------------------------------------------------------
 
 EDGE_IMAGE = "ghcr.io/example/edge-proxy:2.0.4"
+EDGE_UID = 101
 
 
 def _edge_port(answer: Answer) -> Any:
@@ -604,6 +665,10 @@ def _edge_port(answer: Answer) -> Any:
         return verdict
     doc = pod(answer)
     i, c = _container(doc, "proxy")
+    if not same_image(c.get("image"), EDGE_IMAGE):
+        return Fail(f"proxy runs {short_repr(c.get('image'))}; the exercise is about the edge proxy image, whose "
+                    "binary carries the file capability.", path=f"spec.containers[{i}].image",
+                    hint=f"Set `image: {EDGE_IMAGE}`.")
     ports = _items(c.get("ports"))
     eighty = [(j, p) for j, p in enumerate(ports) if p.get("containerPort") == 80]
     if not eighty:
@@ -647,13 +712,18 @@ def _only_net_bind(answer: Answer) -> Any:
 
 def _edge_non_root(answer: Answer) -> Any:
     doc = pod(answer)
-    _, c = _container(doc, "proxy")
+    i, c = _container(doc, "proxy")
     user, source = effective_user(doc, c)
+    where = (f"spec.containers[{i}].securityContext.runAsUser" if source == "container"
+             else "spec.securityContext.runAsUser" if source == "pod" else "spec.securityContext")
     if not _is_int(user) or user <= 0:
-        shown = "the image's user" if source == "image" else f"runAsUser {user!r}"
-        return Fail(f"proxy runs as {shown}; the exercise runs it as uid 101, so that NET_BIND_SERVICE is all it "
-                    "can do that an ordinary user cannot.", path="spec.securityContext",
-                    hint="Set `runAsUser: 101` and `runAsNonRoot: true`.")
+        shown = "the image's user (root)" if source == "image" else f"runAsUser {user!r}"
+        return Fail(f"proxy runs as {shown}; the exercise runs it as uid {EDGE_UID}, so that NET_BIND_SERVICE is all "
+                    "it can do that an ordinary user cannot.", path=where,
+                    hint=f"Set `runAsUser: {EDGE_UID}` and `runAsNonRoot: true`.")
+    if user != EDGE_UID:
+        return Fail(f"proxy runs as uid {user}; the task runs it as uid {EDGE_UID}.", path=where,
+                    hint=f"Set `runAsUser: {EDGE_UID}`.")
     sc_nonroot = _csc(c).get("runAsNonRoot")
     nonroot = sc_nonroot if sc_nonroot is not None else _psc(doc).get("runAsNonRoot")
     if nonroot is not True:
@@ -667,10 +737,10 @@ port80 = Exercise(
     title="Exercise 5 - port 80 without root",
     answer_name="PORT80_POD",
     cases=[
-        Case("one Pod edge whose proxy container declares port 80 (no hostPort)", 1, _edge_port),
+        Case(f"one Pod edge whose proxy container ({EDGE_IMAGE}) declares port 80 (no hostPort)", 1, _edge_port),
         Case("proxy drops ALL capabilities and adds back exactly NET_BIND_SERVICE", 1, _only_net_bind),
         Case("the Pod passes the restricted Pod Security Standard", 1, _passes("restricted")),
-        Case("proxy runs as a non-root uid, with runAsNonRoot: true", 1, _edge_non_root, hidden=True),
+        Case(f"proxy runs as uid {EDGE_UID}, with runAsNonRoot: true", 1, _edge_non_root, hidden=True),
         Case("the checker reports no errors", 1, _no_errors, hidden=True),
     ],
 )

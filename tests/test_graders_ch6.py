@@ -81,8 +81,16 @@ spec:
 """
 
 STOREFRONT_POD = ch6.STOREFRONT.replace(
-    "spec:\n", "spec:\n  terminationGracePeriodSeconds: 40\n"
+    "spec:\n", "spec:\n  terminationGracePeriodSeconds: 35\n"
 ) + "    lifecycle:\n      preStop:\n        sleep:\n          seconds: 5\n"
+
+
+ORDERS_KEPT = ("one Pod named orders, its containers' images, args, env and ports kept, with no dependsOn or other "
+               "Compose-only field")
+REPORT_RUNS = "report is a regular container running the given busybox:1.35 script, writing to logs at /var/log/report"
+SHIPPER_SIDECAR = "log-shipper runs the given busybox:1.35 command as a native sidecar, so the Pod can still complete"
+SHIPPER_MOUNT = "log-shipper mounts logs read-only at /logs"
+STOREFRONT_KEPT = "the storefront Pod keeps its label and web (nginx:1.22, port 80), and web has a preStop hook"
 
 
 def edit(text: str, path: str, value: Any = None, *, delete: bool = False) -> str:
@@ -266,7 +274,7 @@ NAMED_PORT = edit(edit(ORDERS_POD, "spec.initContainers.0.ports", [{"name": "pg"
 
 ORDERS_CASES = [
     ("dependsOn-left-on-app", edit(ORDERS_POD, "spec.containers.0.dependsOn", ["db-proxy", "migrate"]),
-     {"one Pod named orders, with no dependsOn or other Compose-only field", "the checker reports no errors"},
+     {ORDERS_KEPT, "the checker reports no errors"},
      "`dependsOn` is Docker Compose syntax"),
     ("proxy-regular-container", move_proxy_to_containers(ORDERS_POD),
      {"app is the only regular container", "db-proxy is a native sidecar (init container with restartPolicy: Always)",
@@ -295,12 +303,12 @@ ORDERS_CASES = [
      {"app is the only regular container", "migrate is a plain init container that runs to completion before app",
       "db-proxy is declared before migrate"}, "restart it every time it exits 0"),
     ("sidecarContainers-field", SIDECAR_FIELD,
-     {"one Pod named orders, with no dependsOn or other Compose-only field",
+     {ORDERS_KEPT,
       "db-proxy is a native sidecar (init container with restartPolicy: Always)", "db-proxy is declared before migrate",
       "db-proxy has a startupProbe on port 5432", "the checker reports no errors"},
      "There is no `sidecarContainers` field"),
     ("wrong-name", edit(ORDERS_POD, "metadata.name", "orders-pod"),
-     {"one Pod named orders, with no dependsOn or other Compose-only field"}, "Set `name: orders`"),
+     {ORDERS_KEPT}, "Set `name: orders`"),
 ]
 
 
@@ -337,15 +345,15 @@ REPORT_CASES = [
     ("on-failure", edit(REPORT_POD, "spec.restartPolicy", "OnFailure"), 5,
      "one Pod named nightly-report with restartPolicy: Never", "restartPolicy is 'OnFailure'"),
     ("shipper-regular", _shipper_as_regular(REPORT_POD), 5,
-     "log-shipper is a native sidecar, so the Pod can still complete", "stays Running forever"),
+     SHIPPER_SIDECAR, "stays Running forever"),
     ("shipper-plain-init", edit(REPORT_POD, "spec.initContainers.0.restartPolicy", delete=True), 5,
-     "log-shipper is a native sidecar, so the Pod can still complete", "hangs in Init:0/1"),
+     SHIPPER_SIDECAR, "hangs in Init:0/1"),
     ("shipper-writable", edit(REPORT_POD, "spec.initContainers.0.volumeMounts.0.readOnly", delete=True), 5,
-     "log-shipper mounts logs read-only", "Add `readOnly: true` to log-shipper's mount"),
+     SHIPPER_MOUNT, "Add `readOnly: true` to log-shipper's mount"),
     ("report-read-only", edit(REPORT_POD, "spec.containers.0.volumeMounts.0.readOnly", True), 5,
-     "report is a regular container writing to logs at /var/log/report", "cannot write its log"),
+     REPORT_RUNS, "cannot write its log"),
     ("report-wrong-path", edit(REPORT_POD, "spec.containers.0.volumeMounts.0.mountPath", "/logs"), 5,
-     "report is a regular container writing to logs at /var/log/report", "it writes its log to /var/log/report"),
+     REPORT_RUNS, "it writes its log to /var/log/report"),
     ("logs-hostpath", edit(REPORT_POD, "spec.volumes.0", {"name": "logs", "hostPath": {"path": "/var/log/r"}}), 5,
      "logs is an emptyDir volume", "is not an emptyDir"),
 ]
@@ -400,3 +408,214 @@ def test_unreadable_rows_are_quoted_short() -> None:
     assert "situation I: [[[...], [...], [...], [...], ...]" in text
     got, text = score(ch6.predict_status, {**STATUS, "D": {"phase": "Failed", "state": "terminated: Error"}})
     assert got == 8 and "situation D: {'phase': 'Failed', 'state': 'terminated: Error'} is not a" in text
+
+
+# ---------------------------------------------------------------------------
+# Equally right answers earn every point; each stated requirement, broken alone, costs its own point
+# ---------------------------------------------------------------------------
+
+STATUS_ALTERNATIVES = [
+    ("punctuation", {**STATUS, "A": ("Pending", "Waiting (ImagePullBackOff)"), "D": "failed | terminated - error"}),
+    ("no-status-words", {**STATUS, "H": ("Pending", None), "C": ["succeeded", "Terminated: completed"]}),
+    ("bare-reasons", {k.lower(): (p, s.split(": ")[-1]) for k, (p, s) in STATUS.items()}),
+    ("n/a", {**STATUS, "H": ("pending", "n/a"), "G": "Failed; OOMKilled"}),
+]
+
+
+@pytest.mark.parametrize(("name", "answer"), STATUS_ALTERNATIVES, ids=[a[0] for a in STATUS_ALTERNATIVES])
+def test_predict_status_alternatives(name: str, answer: dict[str, Any]) -> None:
+    """Do reasons written with other punctuation, case or a None state earn full marks?"""
+    got, text = score(ch6.predict_status, answer)
+    assert got == 9, text
+
+
+STATUS_BREAKS = [
+    ("A", ("Pending", "waiting: ContainerCreating"), "the image cannot be pulled"),
+    ("B", ("Running", "running"), "CrashLoopBackOff is the waiting reason, not a phase"),
+    ("C", ("Succeeded", "terminated: Error"), "every container exited 0"),
+    ("D", ("Succeeded", "terminated: Error"), "the Pod Failed"),
+    ("E", ("Running", "waiting: PodInitializing"), "a Pod stays Pending until every init container has finished"),
+    ("F", ("Pending", "terminated: Error"), "a failing init container is restarted with back-off"),
+    ("G", ("Running", "terminated: OOMKilled"), "exceeding its memory limit"),
+    ("H", ("Pending", "waiting: ImagePullBackOff"), "no node fits the Pod"),
+    ("I", ("Running", "waiting: ContainerCreating"), "until the hook returns"),
+    ("B", ("CrashLoopBackOff", "waiting: CrashLoopBackOff"), "is what kubectl's STATUS column shows"),
+    ("A", "ImagePullBackOff / waiting: ImagePullBackOff", "not a phase: status.phase is one of Pending, Running"),
+]
+
+
+@pytest.mark.parametrize(("letter", "value", "message"), STATUS_BREAKS, ids=[f"{b[0]}-{i}" for i, b in
+                                                                             enumerate(STATUS_BREAKS)])
+def test_predict_status_each_row_alone(letter: str, value: Any, message: str) -> None:
+    """Does a wrong answer in one situation cost exactly that situation's point, with its reason?"""
+    got, text = score(ch6.predict_status, {**STATUS, letter: value})
+    assert got == 8, text
+    assert failed(ch6.predict_status, {**STATUS, letter: value}) == {f"situation {letter}"}
+    assert message in text, text
+
+
+ENV_VIA_VAR = edit(edit(ORDERS_POD, "spec.containers.0.env", [
+    {"name": "DB_HOST", "value": "localhost"},
+    {"name": "DATABASE_URL", "value": "postgres://orders@$(DB_HOST):5432/orders"}]),
+    "spec.initContainers.1.env", [{"name": "DATABASE_URL", "value": "postgres://orders@localhost:5432/orders"},
+                                  {"name": "LOG_LEVEL", "value": "debug"}])
+
+ORDERS_ALTERNATIVES = [
+    ("named-probe-port", NAMED_PORT),
+    ("env-through-a-variable", ENV_VIA_VAR),
+    ("digest-pinned-images", edit(ORDERS_POD, "spec.initContainers.0.image",
+                                  "ghcr.io/example/db-proxy:2.1.0@sha256:" + "a" * 64)),
+    ("exec-pg-isready", edit(ORDERS_POD, "spec.initContainers.0.startupProbe",
+                             {"exec": {"command": ["pg_isready", "-h", "127.0.0.1"]}, "periodSeconds": 1,
+                              "failureThreshold": 30})),
+    ("exec-nc", edit(ORDERS_POD, "spec.initContainers.0.startupProbe",
+                     {"exec": {"command": ["sh", "-c", "nc -z 127.0.0.1 5432"]}, "failureThreshold": 30})),
+    ("named-port-and-defaults", edit(ORDERS_POD, "spec.containers.0.ports",
+                                     [{"name": "http", "containerPort": 8080, "protocol": "TCP"}])),
+]
+
+
+@pytest.mark.parametrize(("name", "manifest"), ORDERS_ALTERNATIVES, ids=[a[0] for a in ORDERS_ALTERNATIVES])
+def test_compose_to_init_alternatives(name: str, manifest: str) -> None:
+    """Do a named probe port, `$(VAR)` env, a digest, exec probes and port names earn full marks?"""
+    got, text = score(ch6.compose_to_init, manifest)
+    assert got == 7, text
+
+
+ORDERS_KEEP_BREAKS = [
+    ("proxy-image", edit(ORDERS_POD, "spec.initContainers.0.image", "ghcr.io/example/db-proxy:2.2.0"),
+     "spec.initContainers[0].image: db-proxy's image is 'ghcr.io/example/db-proxy:2.2.0'"),
+    ("migrate-image", edit(ORDERS_POD, "spec.initContainers.1.image", "ghcr.io/example/orders:3.2.0"),
+     "spec.initContainers[1].image: migrate's image"),
+    ("app-image", edit(ORDERS_POD, "spec.containers.0.image", "orders:3.2.0"), "spec.containers[0].image"),
+    ("proxy-args", edit(ORDERS_POD, "spec.initContainers.0.args", ["orders-db.example.internal:5432"]),
+     "spec.initContainers[0].args: db-proxy no longer runs what the task gives it"),
+    ("migrate-command", edit(ORDERS_POD, "spec.initContainers.1.command", ["migrate", "up"]),
+     "spec.initContainers[1].command: migrate has a `command`, which replaces its image's entrypoint"),
+    ("migrate-env-dropped", edit(ORDERS_POD, "spec.initContainers.1.env", delete=True),
+     "spec.initContainers[1].env: migrate's environment variable DATABASE_URL is not set"),
+    ("app-env-changed", edit(ORDERS_POD, "spec.containers.0.env.0.value", "postgres://orders@db:5432/orders"),
+     "spec.containers[0].env: app's environment variable DATABASE_URL is 'postgres://orders@db:5432/orders'"),
+    ("proxy-port-dropped", edit(ORDERS_POD, "spec.initContainers.0.ports", delete=True),
+     "spec.initContainers[0].ports: db-proxy no longer declares containerPort 5432/TCP"),
+    ("app-port-changed", edit(ORDERS_POD, "spec.containers.0.ports.0.containerPort", 80),
+     "spec.containers[0].ports: app no longer declares containerPort 8080/TCP"),
+]
+
+
+@pytest.mark.parametrize(("name", "manifest", "message"), ORDERS_KEEP_BREAKS, ids=[b[0] for b in ORDERS_KEEP_BREAKS])
+def test_compose_to_init_keeps_the_containers(name: str, manifest: str, message: str) -> None:
+    """Does changing one kept image, args, env or port cost exactly the keep point, naming the field?"""
+    got, text = score(ch6.compose_to_init, manifest)
+    assert failed(ch6.compose_to_init, manifest) == {ORDERS_KEPT}, text
+    assert got == 6 and message in text, text
+
+
+def test_http_startup_probe_on_the_database_port_fails() -> None:
+    """Is an httpGet startupProbe on the PostgreSQL proxy's port refused, saying the proxy does not speak HTTP?"""
+    manifest = edit(ORDERS_POD, "spec.initContainers.0.startupProbe", {"httpGet": {"port": 5432}})
+    got, text = score(ch6.compose_to_init, manifest)
+    assert failed(ch6.compose_to_init, manifest) == {"db-proxy has a startupProbe on port 5432"}, text
+    assert got == 6 and "speaks the PostgreSQL protocol, not HTTP" in text
+
+
+def _report_edit(container: str, change: dict[str, Any]) -> str:
+    doc = yaml.safe_load(REPORT_POD)
+    field = "initContainers" if container == "log-shipper" else "containers"
+    c = doc["spec"][field][0]
+    for k, v in change.items():
+        if v is None:
+            c.pop(k, None)
+        else:
+            c[k] = v
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+REPORT_ALTERNATIVES = [
+    ("command-instead-of-args", _report_edit("report", {"args": None, "command": ch6.REPORT_ARGS})),
+    ("command-and-args-split", _report_edit("log-shipper", {"command": ["sh", "-c"],
+                                                            "args": ["tail -n+1 -F /logs/report.log"]})),
+    ("registry-qualified", _report_edit("report", {"image": "docker.io/library/busybox:1.35"})),
+    ("trailing-slashes", edit(edit(REPORT_POD, "spec.containers.0.volumeMounts.0.mountPath", "/var/log/report/"),
+                              "spec.initContainers.0.volumeMounts.0.mountPath", "/logs/")),
+    ("shipper-with-startup-probe", _report_edit("log-shipper", {"startupProbe": {
+        "exec": {"command": ["test", "-d", "/logs"]}, "periodSeconds": 1}})),
+]
+
+
+@pytest.mark.parametrize(("name", "manifest"), REPORT_ALTERNATIVES, ids=[a[0] for a in REPORT_ALTERNATIVES])
+def test_batch_sidecar_alternatives(name: str, manifest: str) -> None:
+    """Do command-or-args, a registry-qualified image, trailing slashes and a startupProbe earn full marks?"""
+    got, text = score(ch6.batch_sidecar, manifest)
+    assert got == 6, text
+
+
+REPORT_BREAKS = [
+    ("report-image", _report_edit("report", {"image": "busybox:1.36"}), REPORT_RUNS,
+     "spec.containers[0].image: report's image is 'busybox:1.36'"),
+    ("report-args", _report_edit("report", {"args": ["sh", "-c", "echo done >> /var/log/report/report.log"]}),
+     REPORT_RUNS, "spec.containers[0].args: report no longer runs what the task gives it"),
+    ("shipper-image", _report_edit("log-shipper", {"image": "alpine:3.20"}), SHIPPER_SIDECAR,
+     "spec.initContainers[0].image: log-shipper's image is 'alpine:3.20'"),
+    ("shipper-args", _report_edit("log-shipper", {"args": ["sh", "-c", "tail -F /logs/report.log"]}),
+     SHIPPER_SIDECAR, "spec.initContainers[0].args: log-shipper no longer runs"),
+    ("shipper-mount-path", edit(REPORT_POD, "spec.initContainers.0.volumeMounts.0.mountPath", "/var/log/report"),
+     SHIPPER_MOUNT, "spec.initContainers[0].volumeMounts[0].mountPath: log-shipper mounts logs at '/var/log/report'"),
+    ("not-nightly-report", edit(REPORT_POD, "metadata.name", "report"),
+     "one Pod named nightly-report with restartPolicy: Never", "Set `name: nightly-report`"),
+]
+
+
+@pytest.mark.parametrize(("name", "manifest", "case", "message"), REPORT_BREAKS, ids=[b[0] for b in REPORT_BREAKS])
+def test_batch_sidecar_each_requirement(name: str, manifest: str, case: str, message: str) -> None:
+    """Does changing one given image, command or mount path cost exactly its point, naming the field?"""
+    got, text = score(ch6.batch_sidecar, manifest)
+    assert failed(ch6.batch_sidecar, manifest) == {case}, text
+    assert got == 5 and message in text, text
+
+
+STOREFRONT_ALTERNATIVES = [
+    ("exec-bare-sleep", edit(STOREFRONT_POD, "spec.containers.0.lifecycle.preStop",
+                             {"exec": {"command": ["/bin/sleep", "5"]}})),
+    ("exec-sleep-with-unit", edit(STOREFRONT_POD, "spec.containers.0.lifecycle.preStop",
+                                  {"exec": {"command": ["/bin/sh", "-c", "sleep 5s"]}})),
+    ("grace-exactly-35", edit(STOREFRONT_POD, "spec.terminationGracePeriodSeconds", 35)),
+    ("registry-qualified", edit(edit(STOREFRONT_POD, "spec.containers.0.image", "docker.io/library/nginx:1.22"),
+                                "spec.containers.0.ports.0.name", "http")),
+    ("exec-sleep-then-quit", EXEC_SLEEP),
+]
+
+
+@pytest.mark.parametrize(("name", "manifest"), STOREFRONT_ALTERNATIVES, ids=[a[0] for a in STOREFRONT_ALTERNATIVES])
+def test_graceful_stop_alternatives(name: str, manifest: str) -> None:
+    """Do exec sleeps, a grace period of exactly 35 s and a registry-qualified image earn full marks?"""
+    got, text = score(ch6.graceful_stop, manifest)
+    assert got == 4, text
+
+
+STOREFRONT_BREAKS = [
+    ("renamed", edit(STOREFRONT_POD, "metadata.name", "shop"), STOREFRONT_KEPT, "metadata.name: the Pod is named"),
+    ("label-dropped", edit(STOREFRONT_POD, "metadata.labels", delete=True), STOREFRONT_KEPT,
+     "its Service no longer selects it"),
+    ("image-changed", edit(STOREFRONT_POD, "spec.containers.0.image", "nginx:latest"), STOREFRONT_KEPT,
+     "spec.containers[0].image: web's image is 'nginx:latest'"),
+    ("port-dropped", edit(STOREFRONT_POD, "spec.containers.0.ports", delete=True), STOREFRONT_KEPT,
+     "spec.containers[0].ports: web no longer declares containerPort 80/TCP"),
+    ("sleeps-6", edit(edit(STOREFRONT_POD, "spec.containers.0.lifecycle.preStop.sleep.seconds", 6),
+                      "spec.terminationGracePeriodSeconds", 45),
+     "the hook waits 5 seconds before nginx is signalled", "waits 6s; the task asks for 5s"),
+    ("quits-before-sleeping", edit(STOREFRONT_POD, "spec.containers.0.lifecycle.preStop",
+                                   {"exec": {"command": ["sh", "-c", "nginx -s quit; sleep 5"]}}),
+     "the hook waits 5 seconds before nginx is signalled", "signals nginx before it sleeps"),
+    ("grace-34", edit(STOREFRONT_POD, "spec.terminationGracePeriodSeconds", 34),
+     "terminationGracePeriodSeconds covers the hook plus 30s of draining", "it covers the preStop hook too"),
+]
+
+
+@pytest.mark.parametrize(("name", "manifest", "case", "message"), STOREFRONT_BREAKS,
+                         ids=[b[0] for b in STOREFRONT_BREAKS])
+def test_graceful_stop_each_requirement(name: str, manifest: str, case: str, message: str) -> None:
+    """Does breaking one stated requirement of the storefront Pod cost exactly its point, naming the field?"""
+    got, text = score(ch6.graceful_stop, manifest)
+    assert failed(ch6.graceful_stop, manifest) == {case}, text
+    assert got == 3 and message in text, text

@@ -316,6 +316,44 @@ def test_slow_start_mistakes(answer: str, fails: set[str], says: str) -> None:
     assert says in score(ch7.slow_start, answer)[1]
 
 
+LIVENESS_KEPT = f"the livenessProbe still restarts a hung ledger within {ch7.LIVENESS_WINDOW}s"
+
+SLOW_ALTERNATIVES = [
+    ("number-port-and-10s", edit(edit(edit(SLOW_POD, f"{C}.startupProbe.httpGet.port", 8080),
+                                      f"{C}.startupProbe.periodSeconds", 10),
+                                 f"{C}.startupProbe.failureThreshold", 18)),
+    ("liveness-defaults-spelled-out", edit(edit(SLOW_POD, f"{C}.livenessProbe.timeoutSeconds", 1),
+                                           f"{C}.livenessProbe.successThreshold", 1)),
+    ("liveness-defaults-left-out", edit(edit(SLOW_POD, f"{C}.livenessProbe.periodSeconds", delete=True),
+                                        f"{C}.livenessProbe.failureThreshold", delete=True)),
+    ("budget-exactly-300", edit(SLOW_POD, f"{C}.startupProbe.failureThreshold", 60)),
+]
+
+
+@pytest.mark.parametrize(("name", "answer"), SLOW_ALTERNATIVES, ids=[a[0] for a in SLOW_ALTERNATIVES])
+def test_slow_start_alternatives(name: str, answer: str) -> None:
+    """Do a numeric port, spelled-out or omitted defaults and a 300 s budget earn full marks?"""
+    got, text = score(ch7.slow_start, answer)
+    assert got == ch7.slow_start.max_points, text
+
+
+SLOW_KEEP_BREAKS = [
+    ("liveness-faster", edit(edit(SLOW_POD, f"{C}.livenessProbe.periodSeconds", 5),
+                             f"{C}.livenessProbe.failureThreshold", 6),
+     "spec.containers[0].livenessProbe.periodSeconds: the livenessProbe's periodSeconds is now 5, not 10"),
+    ("liveness-timeout", edit(SLOW_POD, f"{C}.livenessProbe.timeoutSeconds", 5),
+     "spec.containers[0].livenessProbe.timeoutSeconds: the livenessProbe's timeoutSeconds is now 5, not 1"),
+]
+
+
+@pytest.mark.parametrize(("name", "answer", "says"), SLOW_KEEP_BREAKS, ids=[b[0] for b in SLOW_KEEP_BREAKS])
+def test_slow_start_keeps_the_liveness_probe(name: str, answer: str, says: str) -> None:
+    """Does retuning the livenessProbe, even within 30 s, cost exactly the keep point, naming the field?"""
+    got, text = score(ch7.slow_start, answer)
+    assert failed(ch7.slow_start, answer) == {LIVENESS_KEPT}, text
+    assert got == ch7.slow_start.max_points - 1 and says in text
+
+
 # ---------------------------------------------------------------------------
 # Exercise 3: fix the broken probes
 # ---------------------------------------------------------------------------

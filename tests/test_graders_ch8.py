@@ -159,28 +159,31 @@ def _units(*pairs: tuple[str, Any]) -> str:
 
 R, U = "spec.containers.0.resources", "spec.containers.1.resources"
 
+UNITS_CLEAN = "the checker reports no errors and no unit mistakes, and only the quantities changed"
+UPLOADER_MEMORY = "uploader's memory request equals its 64Mi limit, and it still has no cpu limit"
+
 UNITS_CASES = [
     ("resizer-cpu-mi", _units((f"{R}.requests.cpu", "500Mi")), {"resizer requests half a core of cpu",
-     "the checker reports no errors and no unit mistakes"}, "did you mean 500m (millicores)? (cpu-units)"),
+     UNITS_CLEAN}, "did you mean 500m (millicores)? (cpu-units)"),
     ("resizer-cpu-whole-cores", _units((f"{R}.requests.cpu", 500)), {"resizer requests half a core of cpu",
-     "the checker reports no errors and no unit mistakes"}, "asks for 500 whole cores"),
+     UNITS_CLEAN}, "asks for 500 whole cores"),
     ("resizer-cpu-5m", _units((f"{R}.requests.cpu", "5m")), {"resizer requests half a core of cpu"},
      "5m is 5m, but resizer needs 500m here"),
     ("resizer-millibytes", _units((f"{R}.requests.memory", "128m")), {"resizer requests 128Mi of memory",
-     "the checker reports no errors and no unit mistakes"}, "memory 128m means 0.128 bytes"),
+     UNITS_CLEAN}, "memory 128m means 0.128 bytes"),
     ("resizer-decimal", _units((f"{R}.requests.memory", "128M")), {"resizer requests 128Mi of memory"},
      "128M is decimal: 128,000,000 bytes"),
     ("resizer-limit-bytes", _units((f"{R}.limits.memory", 256)),
      {"resizer's memory limit is 256Mi, and its cpu limit is still one core",
-      "the checker reports no errors and no unit mistakes"}, "memory 256 means 256 bytes"),
+      UNITS_CLEAN}, "memory 256 means 256 bytes"),
     ("resizer-cpu-limit-changed", _units((f"{R}.limits.cpu", "2")),
      {"resizer's memory limit is 256Mi, and its cpu limit is still one core"}, "resizer needs 1 here"),
     ("uploader-cores", _units((f"{U}.requests.cpu", 100)), {"uploader requests 100m of cpu",
-     "the checker reports no errors and no unit mistakes"}, "asks for 100 whole cores"),
+     UNITS_CLEAN}, "asks for 100 whole cores"),
     ("uploader-decimal", _units((f"{U}.requests.memory", "64M")),
-     {"uploader's memory request equals its 64Mi limit"}, "64M is decimal"),
+     {UPLOADER_MEMORY}, "64M is decimal"),
     ("uploader-both-decimal", _units((f"{U}.requests.memory", "64M"), (f"{U}.limits.memory", "64M")),
-     {"uploader's memory request equals its 64Mi limit"}, "64,000,000 bytes, while 64Mi is 67,108,864 bytes"),
+     {UPLOADER_MEMORY}, "64,000,000 bytes, while 64Mi is 67,108,864 bytes"),
     ("request-deleted", edit(FIXED_UNITS, f"{R}.requests.memory", delete=True),
      {"resizer requests 128Mi of memory"}, "resizer has no requests.memory any more"),
 ]
@@ -197,6 +200,46 @@ def test_units_accepts_equivalent_spellings() -> None:
     """Are 0.5 for 500m, 1000m for 1 and 0.1 for 100m accepted, as the API server treats them equal?"""
     answer = _units((f"{R}.requests.cpu", 0.5), (f"{R}.limits.cpu", "1000m"), (f"{U}.requests.cpu", "0.1"))
     assert score(ch8.fix_units, answer)[0] == 6
+
+
+UNITS_ALTERNATIVES = [
+    ("numbers-and-bytes", _units((f"{R}.requests.cpu", 0.5), (f"{R}.limits.cpu", 1),
+                                 (f"{R}.requests.memory", 134217728))),
+    ("other-binary-units", _units((f"{R}.limits.memory", "0.25Gi"), (f"{U}.requests.memory", "65536Ki"),
+                                  (f"{U}.limits.memory", "65536Ki"))),
+    ("registry-and-digest", _units(("spec.containers.0.image", "ghcr.io/example/resizer:1.4.0@sha256:" + "d" * 64),
+                                   (f"{U}.requests.cpu", "0.1"))),
+    ("quoted-everything", _units((f"{R}.requests.cpu", "0.5"), (f"{R}.limits.cpu", "1000m"),
+                                 (f"{U}.limits.memory", "64Mi"))),
+]
+
+
+@pytest.mark.parametrize(("name", "answer"), UNITS_ALTERNATIVES, ids=[a[0] for a in UNITS_ALTERNATIVES])
+def test_units_alternatives(name: str, answer: str) -> None:
+    """Do plain numbers, bytes, other binary units, a digest and quoted values earn full marks?"""
+    got, text = score(ch8.fix_units, answer)
+    assert got == 6, text
+
+
+UNITS_KEEP_BREAKS = [
+    ("uploader-cpu-limit-added", _units((f"{U}.limits.cpu", "500m")), UPLOADER_MEMORY,
+     "spec.containers[1].resources.limits.cpu: uploader has a cpu limit, but the task gives it none"),
+    ("image-changed", _units(("spec.containers.0.image", "ghcr.io/example/resizer:1.5.0")), UNITS_CLEAN,
+     "spec.containers[0].image: resizer's image is 'ghcr.io/example/resizer:1.5.0'"),
+    ("ephemeral-storage-added", _units((f"{R}.requests.ephemeral-storage", "1Gi")), UNITS_CLEAN,
+     "spec.containers[0].resources.requests.ephemeral-storage: resizer now sets requests.ephemeral-storage"),
+    ("pod-renamed", _units(("metadata.name", "resizer")), UNITS_CLEAN, "metadata.name: the Pod is named 'resizer'"),
+    ("third-container", FIXED_UNITS + "  - {name: cache, image: 'redis:7'}\n", UNITS_CLEAN,
+     "the Pod has a container 'cache' the task does not have"),
+]
+
+
+@pytest.mark.parametrize(("name", "answer", "only", "says"), UNITS_KEEP_BREAKS, ids=[b[0] for b in UNITS_KEEP_BREAKS])
+def test_units_keeps_everything_but_quantities(name: str, answer: str, only: str, says: str) -> None:
+    """Does changing anything but a quantity (a limit added, an image, the name) cost exactly one point, naming it?"""
+    got, text = score(ch8.fix_units, answer)
+    assert failed(ch8.fix_units, answer) == {only}, text
+    assert got == 5 and says in text
 
 
 def test_units_renamed_container() -> None:
@@ -482,3 +525,52 @@ def test_guaranteed_failures_point_at_fields() -> None:
         for r in results:
             for m in r.messages:
                 assert m.startswith(("spec", "kind")) and "\n    -> " in m, m
+
+
+EFFECTIVE_ALTERNATIVES = [
+    ("millicores-and-bytes", {"A": {"cpu": "1000m", "memory": str(320 * 2**20)},
+                              "B": {"cpu": "0.8", "memory": "640Mi"}}),
+    ("other-units", {"A": {"cpu": 1.0, "memory": "0.3125Gi"}, "B": {"cpu": "800m", "memory": "655360Ki"}}),
+    ("padded-keys", {" A ": {" cpu ": "1", "memory ": "320Mi"}, "b": {"CPU": "800m", "MEMORY": "640Mi"}}),
+]
+
+
+@pytest.mark.parametrize(("name", "answer"), EFFECTIVE_ALTERNATIVES, ids=[a[0] for a in EFFECTIVE_ALTERNATIVES])
+def test_effective_alternatives(name: str, answer: dict[str, Any]) -> None:
+    """Do millicores, bytes, other binary units and padded keys earn full marks?"""
+    got, text = score(ch8.effective, answer)
+    assert got == 4, text
+
+
+@pytest.mark.parametrize(("letter", "resource", "wrong"), [("A", "cpu", "1850m"), ("A", "memory", "256Mi"),
+                                                            ("B", "cpu", "700m"), ("B", "memory", "384Mi")])
+def test_effective_each_value_alone(letter: str, resource: str, wrong: str) -> None:
+    """Does one wrong amount cost exactly its point, with the reason for that Pod and resource?"""
+    answer = {**EFFECTIVE, letter: {**EFFECTIVE[letter], resource: wrong}}
+    got, text = score(ch8.effective, answer)
+    assert failed(ch8.effective, answer) == {f"Pod {letter}: {resource}"}
+    assert got == 3 and ch8.EFFECTIVE_WHY[(letter, resource)] in text
+
+
+QOS_ALTERNATIVES = [
+    ("hyphens-and-case", {k: v.replace("BestEffort", "best-effort").upper() for k, v in QOS_CLASSES.items()}),
+    ("initials", {k: {"Guaranteed": "G", "Burstable": "B", "BestEffort": "BE"}[v] for k, v in QOS_CLASSES.items()}),
+    ("spaced-words", {k.lower(): {"BestEffort": "Best Effort"}.get(v, v.lower()) for k, v in QOS_CLASSES.items()}),
+]
+
+
+@pytest.mark.parametrize(("name", "answer"), QOS_ALTERNATIVES, ids=[a[0] for a in QOS_ALTERNATIVES])
+def test_qos_alternatives(name: str, answer: dict[str, str]) -> None:
+    """Do hyphens, capitals, initials and spaced words earn full marks?"""
+    got, text = score(ch8.qos_classes, answer)
+    assert got == 8, text
+
+
+@pytest.mark.parametrize("letter", sorted(ch8.CLASSES))
+def test_qos_each_row_alone(letter: str) -> None:
+    """Does one wrong class cost exactly that Pod's point, with its reason?"""
+    wrong = "Burstable" if QOS_CLASSES[letter] != "Burstable" else "Guaranteed"
+    answer = {**QOS_CLASSES, letter: wrong}
+    got, text = score(ch8.qos_classes, answer)
+    assert failed(ch8.qos_classes, answer) == {f"Pod {letter}"}
+    assert got == 7 and ch8.CLASSES[letter][1] in text

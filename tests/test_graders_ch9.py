@@ -310,7 +310,7 @@ NAMESPACE_CASES = [
      "level names are lower-case"),
     ("annotations", PSA_NAMESPACE.replace("labels:", "annotations:"), 1,
      "is an annotation; Pod Security admission reads labels only"),
-    ("no-versions", "\n".join(ln for ln in PSA_NAMESPACE.splitlines() if "-version" not in ln), 3,
+    ("no-versions", "\n".join(ln for ln in PSA_NAMESPACE.splitlines() if "-version" not in ln), 4,
      f"there is no {NS}enforce-version label"),
     ("version-unpinned", PSA_NAMESPACE.replace(ch9.PINNED, "latest"), 4, "pin enforce to the version you have tested"),
     ("version-typo", PSA_NAMESPACE.replace(ch9.PINNED, ch9.PINNED.lstrip("v") + ".0"), 4,
@@ -451,3 +451,196 @@ def test_effective_user_follows_precedence(container_sc: Any, pod_sc: Any, want:
     """Does the container's runAsUser win over the Pod's, and the image's apply when neither is set?"""
     doc = {"spec": {"securityContext": pod_sc, "containers": [{"name": "a", "securityContext": container_sc}]}}
     assert ch9.effective_user(doc, doc["spec"]["containers"][0]) == want
+
+
+# ---------------------------------------------------------------------------
+# Equally right answers earn every point; each stated requirement, broken alone, costs its own point
+# ---------------------------------------------------------------------------
+
+FIX_ALTERNATIVES = [
+    ("uid-and-seccomp-per-container",
+     edit(edit(edit(edit(FIXED_AGENT, "spec.securityContext", {"runAsNonRoot": True}),
+                    "spec.containers.0.securityContext.runAsUser", 1000),
+               "spec.containers.0.securityContext.seccompProfile", {"type": "RuntimeDefault"}),
+          "spec.containers.0.securityContext.runAsNonRoot", True)),
+    ("runasuser-repeated-in-container", edit(FIXED_AGENT, "spec.containers.0.securityContext.runAsUser", 1000)),
+    ("digest-pinned-image", edit(FIXED_AGENT, "spec.containers.0.image",
+                                 "ghcr.io/example/metrics-agent:2.3.1@sha256:" + "b" * 64)),
+    ("privileged-false-and-group", edit(edit(FIXED_AGENT, "spec.containers.0.securityContext.privileged", False),
+                                        "spec.securityContext.runAsGroup", 1000)),
+]
+
+
+@pytest.mark.parametrize(("name", "answer"), FIX_ALTERNATIVES, ids=[a[0] for a in FIX_ALTERNATIVES])
+def test_fix_agent_alternatives(name: str, answer: str) -> None:
+    """Do container-level users and seccomp, a digest and an explicit privileged: false earn full marks?"""
+    got, text = score(ch9.fix_agent, answer)
+    assert got == ch9.fix_agent.max_points, text
+
+
+FIX_BREAKS = [
+    ("adds-a-capability", edit(FIXED_AGENT, "spec.containers.0.securityContext.capabilities.add", ["NET_BIND_SERVICE"]),
+     CAPS, "spec.containers[0].securityContext.capabilities.add: agent adds ['NET_BIND_SERVICE'] back"),
+    ("localhost-seccomp", edit(FIXED_AGENT, "spec.securityContext.seccompProfile",
+                               {"type": "Localhost", "localhostProfile": "profiles/agent.json"}),
+     KEPT, "spec.securityContext.seccompProfile.type: agent uses a Localhost seccomp profile"),
+    ("renamed-pod", edit(FIXED_AGENT, "metadata.name", "agent"), KEPT, "metadata.name: the Pod is named 'agent'"),
+    ("image-retagged", edit(FIXED_AGENT, "spec.containers.0.image", "ghcr.io/example/metrics-agent:2.4.0"), KEPT,
+     "spec.containers[0].image: agent's image changed to 'ghcr.io/example/metrics-agent:2.4.0'"),
+    ("escalation-dropped", edit(FIXED_AGENT, "spec.containers.0.securityContext.allowPrivilegeEscalation",
+                                delete=True), None, "solved by keeping the wrong half"),
+]
+
+
+@pytest.mark.parametrize(("name", "answer", "only", "says"), FIX_BREAKS, ids=[b[0] for b in FIX_BREAKS])
+def test_fix_agent_each_requirement(name: str, answer: str, only: str | None, says: str) -> None:
+    """Does breaking one requirement of the agent (no capabilities, its seccomp, name, image) cost its point?"""
+    got, text = score(ch9.fix_agent, answer)
+    assert says in text, text
+    if only is not None:
+        assert failed(ch9.fix_agent, answer) == {only}, text
+        assert got == ch9.fix_agent.max_points - 1
+
+
+LEVEL_ALTERNATIVES = [
+    ("short-words", {k: {"privileged": "priv", "baseline": "base", "restricted": "restrict"}[v]
+                     for k, v in LEVELS.items()}),
+    ("title-case", {k: v.title() for k, v in LEVELS.items()}),
+    ("none-for-privileged", {**LEVELS, "B": "none", "E": "None", "G": " NONE "}),
+]
+
+
+@pytest.mark.parametrize(("name", "answer"), LEVEL_ALTERNATIVES, ids=[a[0] for a in LEVEL_ALTERNATIVES])
+def test_levels_alternatives(name: str, answer: dict[str, str]) -> None:
+    """Do short forms, title case and "none" for privileged earn full marks?"""
+    got, text = score(ch9.levels, answer)
+    assert got == 8, text
+
+
+@pytest.mark.parametrize("letter", list(LEVELS))
+def test_levels_each_row_alone(letter: str) -> None:
+    """Does one wrong level cost exactly that Pod's point, explaining why?"""
+    wrong = "privileged" if LEVELS[letter] != "privileged" else "restricted"
+    got, text = score(ch9.levels, {**LEVELS, letter: wrong})
+    assert got == 7 and failed(ch9.levels, {**LEVELS, letter: wrong}) == {f"Pod {letter}"}
+    assert ch9.LEVEL_PODS[letter][2] in text
+
+
+NAMESPACE_ALTERNATIVES = [
+    ("json", json.dumps(yaml.safe_load(PSA_NAMESPACE))),
+    ("quoted-and-reordered", "apiVersion: v1\nkind: Namespace\nmetadata:\n  labels:\n"
+     f"    \"{NS}warn-version\": \"latest\"\n    \"{NS}warn\": \"restricted\"\n"
+     f"    {NS}enforce-version: \"{ch9.PINNED}\"\n    {NS}enforce: 'baseline'\n  name: payments\n"),
+    ("other-labels-too", PSA_NAMESPACE + "    kubernetes.io/metadata.name: payments\n    team: payments\n"),
+    ("a-dict", yaml.safe_load(PSA_NAMESPACE)),
+]
+
+
+@pytest.mark.parametrize(("name", "answer"), NAMESPACE_ALTERNATIVES, ids=[a[0] for a in NAMESPACE_ALTERNATIVES])
+def test_namespace_alternatives(name: str, answer: Any) -> None:
+    """Do JSON, quoted or reordered labels, unrelated extra labels and a dict earn full marks?"""
+    got, text = score(ch9.psa_namespace, answer)
+    assert got == 5, text
+
+
+NAMESPACE_BREAKS = [
+    ("warn-baseline", PSA_NAMESPACE.replace("warn: restricted", "warn: baseline"), "pod-security.kubernetes.io/warn",
+     "must warn restricted"),
+    ("warn-version-pinned", PSA_NAMESPACE.replace("warn-version: latest", f"warn-version: {ch9.PINNED}"),
+     f"enforce pinned to {ch9.PINNED}", "warn at latest, so new restricted rules show up as warnings first"),
+    ("no-warn-version", "\n".join(ln for ln in PSA_NAMESPACE.splitlines() if "warn-version" not in ln),
+     f"enforce pinned to {ch9.PINNED}", f"there is no {NS}warn-version label"),
+    ("kind-configmap", PSA_NAMESPACE.replace("kind: Namespace", "kind: ConfigMap"), "a v1 Namespace",
+     "Pod Security admission reads its settings from the labels of a Namespace"),
+]
+
+
+@pytest.mark.parametrize(("name", "answer", "only", "says"), NAMESPACE_BREAKS, ids=[b[0] for b in NAMESPACE_BREAKS])
+def test_namespace_each_requirement(name: str, answer: str, only: str, says: str) -> None:
+    """Does each label requirement broken alone cost exactly its point, naming the label?"""
+    got, text = score(ch9.psa_namespace, answer)
+    assert {n.split(":")[0] for n in failed(ch9.psa_namespace, answer)} == {case(ch9.psa_namespace, only).split(":")[0]}
+    assert got == 4 and says in text, text
+
+
+HARDEN_ALTERNATIVES = [
+    ("script-in-args", edit(edit(HARDENED_POD, "spec.containers.0.command", ["sh", "-c"]), "spec.containers.0.args",
+                            ["mkdir -p /www && echo hi > /www/index.html && exec httpd -f -p 8080 -h /www"])),
+    ("registry-qualified-and-trailing-slash",
+     edit(edit(HARDENED_POD, "spec.containers.0.image", "docker.io/library/busybox:1.35"),
+          "spec.containers.0.volumeMounts.0.mountPath", "/www/")),
+    ("container-level-user-and-memory-emptydir",
+     edit(edit(edit(HARDENED_POD, "spec.securityContext.runAsUser", delete=True),
+               "spec.containers.0.securityContext.runAsUser", 1000),
+          "spec.volumes.0.emptyDir", {"medium": "Memory", "sizeLimit": "1Mi"})),
+    ("env-expanded-dir", edit(edit(HARDENED_POD, "spec.containers.0.env", [{"name": "DIR", "value": "/www"}]),
+                              "spec.containers.0.command",
+                              ["sh", "-c", "echo hi > $(DIR)/index.html && exec httpd -f -p 0.0.0.0:8080 -h $DIR"])),
+]
+
+
+@pytest.mark.parametrize(("name", "answer"), HARDEN_ALTERNATIVES, ids=[a[0] for a in HARDEN_ALTERNATIVES])
+def test_harden_alternatives(name: str, answer: str) -> None:
+    """Do a script in args, a qualified image, a trailing slash, a container-level uid and env expansion pass?"""
+    got, text = score(ch9.harden_web, answer)
+    assert got == ch9.harden_web.max_points, text
+
+
+HARDEN_BREAKS = [
+    ("sleeps-instead", edit(HARDENED_POD, "spec.containers.0.command", ["sleep", "3600"]),
+     "web's command no longer starts httpd"),
+    ("httpd-on-80", edit(HARDENED_POD, "spec.containers.0.command",
+                         ["sh", "-c", "mkdir -p /www && echo hi > /www/index.html && exec httpd -f -p 80 -h /www"]),
+     "web's httpd listens on '80', not on 8080"),
+    ("no-index", edit(HARDENED_POD, "spec.containers.0.command", ["httpd", "-f", "-p", "8080", "-h", "/www"]),
+     "no longer writes index.html into /www"),
+    ("wrong-image-tag", edit(HARDENED_POD, "spec.containers.0.image", "busybox:1.36"),
+     "spec.containers[0].image: web runs 'busybox:1.36'"),
+]
+
+
+@pytest.mark.parametrize(("name", "answer", "says"), HARDEN_BREAKS, ids=[b[0] for b in HARDEN_BREAKS])
+def test_harden_keeps_the_program(name: str, answer: str, says: str) -> None:
+    """Does breaking the program (image, httpd, its port, its page) cost exactly the keep point, naming the field?"""
+    got, text = score(ch9.harden_web, answer)
+    assert failed(ch9.harden_web, answer) == {SAME}, text
+    assert got == ch9.harden_web.max_points - 1 and says in text
+
+
+PORT80_ALTERNATIVES = [
+    ("container-level-user", edit(edit(edit(PORT80_POD, "spec.securityContext.runAsUser", delete=True),
+                                       "spec.securityContext.runAsNonRoot", delete=True),
+                                  "spec.containers.0.securityContext",
+                                  {"runAsUser": 101, "runAsNonRoot": True, "allowPrivilegeEscalation": False,
+                                   "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}})),
+    ("named-port-and-group", edit(edit(PORT80_POD, "spec.containers.0.ports.0.name", "http"),
+                                  "spec.securityContext.runAsGroup", 101)),
+    ("digest-and-container-seccomp",
+     edit(edit(edit(PORT80_POD, "spec.containers.0.image", ch9.EDGE_IMAGE + "@sha256:" + "c" * 64),
+               "spec.securityContext.seccompProfile", delete=True),
+          "spec.containers.0.securityContext.seccompProfile", {"type": "RuntimeDefault"})),
+]
+
+
+@pytest.mark.parametrize(("name", "answer"), PORT80_ALTERNATIVES, ids=[a[0] for a in PORT80_ALTERNATIVES])
+def test_port80_alternatives(name: str, answer: str) -> None:
+    """Do a container-level user, a named port and a digest-pinned image earn full marks?"""
+    got, text = score(ch9.port80, answer)
+    assert got == ch9.port80.max_points, text
+
+
+PORT80_BREAKS = [
+    ("other-image", edit(PORT80_POD, "spec.containers.0.image", "nginx:1.22"), PORT,
+     "spec.containers[0].image: proxy runs 'nginx:1.22'"),
+    ("uid-1000", edit(PORT80_POD, "spec.securityContext.runAsUser", 1000), EDGE_USER,
+     "spec.securityContext.runAsUser: proxy runs as uid 1000; the task runs it as uid 101"),
+    ("renamed", edit(PORT80_POD, "metadata.name", "edge-proxy"), PORT, "metadata.name: the Pod is named 'edge-proxy'"),
+]
+
+
+@pytest.mark.parametrize(("name", "answer", "only", "says"), PORT80_BREAKS, ids=[b[0] for b in PORT80_BREAKS])
+def test_port80_each_requirement(name: str, answer: str, only: str, says: str) -> None:
+    """Does the wrong image, uid or Pod name cost exactly its point, naming the field?"""
+    got, text = score(ch9.port80, answer)
+    assert failed(ch9.port80, answer) == {only}, text
+    assert got == ch9.port80.max_points - 1 and says in text
