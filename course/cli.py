@@ -155,6 +155,28 @@ def build_parser() -> argparse.ArgumentParser:
     cluster.add_argument("--pull", action="store_true",
                          help="kind only: pull the published images instead of building the Debian stand-ins")
 
+    grade = sub.add_parser(
+        "grade", help="autograde every collected submission of an assignment, several at once",
+        description="Autograde submitted/<student>/ASSIGNMENT/ for every student with nbgrader, one worker "
+        "process per submission, and print a summary table. Exit status: 0 all graded, 1 some submissions "
+        "failed (named in the table, scored 0), 2 grading could not start.",
+    )
+    grade.add_argument("assignment", metavar="ASSIGNMENT", help="assignment id, e.g. ch1")
+    grade.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                       help="submissions graded at once (default: the number of CPU cores)")
+    grade.add_argument("--student", action="append", default=[], metavar="ID",
+                       help="grade only this student (repeatable)")
+    grade.add_argument("--live", choices=("auto", "required", "off"), default="auto",
+                       help="live cells: auto (default) and required grade them on the course cluster and refuse "
+                       "to start without one; off grades them as not graded (0 points)")
+    grade.add_argument("--timeout", type=float, default=600.0, metavar="S",
+                       help="stop a submission after S seconds; it scores 0 (default: 600)")
+    grade.add_argument("--force", action="store_true",
+                       help="grade every submission again, also those unchanged since the last grade")
+    grade.add_argument("--quiet", "-q", action="store_true", help="print only the summary table")
+    grade.add_argument("--course", default=".", metavar="DIR",
+                       help="the course folder holding nbgrader_config.py (default: the current folder)")
+
     rules = sub.add_parser("rules", help="list every rule with its summary")
     rules.add_argument("--format", choices=("text", "json"), default="text")
     return parser
@@ -272,6 +294,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_rules(args.format)
         if args.command == "cluster":
             return run_cluster(args.action, name=args.name, engine=args.engine, pull=args.pull)
+        if args.command == "grade":
+            from course.grading import grade
+
+            return grade.main(args.assignment, course_root=Path(args.course), jobs=args.jobs, students=args.student,
+                              live=args.live, timeout=args.timeout, force=args.force, quiet=args.quiet)
     except BrokenPipeError:  # `pod-course check ... | head`
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -44,6 +44,16 @@ TIMING: dict[str, float] = {"timeout": 40.0, "poll": 1.0, "settle": 2.0, "retry"
 PSS_LEVEL = "baseline"  # nginx and busybox run as root; baseline still refuses host namespaces
 
 NOT_RUN = "not checked: the live run did not get this far (see above)."
+# `pod-course grade --live off` sets this in its grading workers: a live check that was not run
+# then earns nothing and says "not graded", instead of being given its points (what a skip means
+# for a learner working without a cluster).
+SKIPPED_ENV = "PODCOURSE_LIVE_SKIPPED"  # "zero": a skipped live check scores 0
+NOT_GRADED = "not graded"
+
+
+def skipped_scores_zero() -> bool:
+    """True when a skipped live check must score 0 (`PODCOURSE_LIVE_SKIPPED=zero`)."""
+    return os.environ.get(SKIPPED_ENV, "").strip().lower() == "zero"
 
 
 # ---------------------------------------------------------------------------
@@ -393,7 +403,13 @@ class LiveExercise(Exercise):
         res = run.result
         notes = [f"note: {n}" for n in plan.notes]
         out: list[CaseResult] = []
-        if res.skipped:
+        if res.skipped and skipped_scores_zero():
+            total = sum(c.points for c in cases)
+            explain = (f"{NOT_GRADED}: {res.notice}, so these {total:g} point(s) are not given. Grade again "
+                       "with the course cluster up to check them.")
+            for i, c in enumerate(cases):
+                out.append(CaseResult(c, False, 0.0, [explain, *notes] if i == 0 else [], skipped=True))
+        elif res.skipped:
             total = sum(c.points for c in cases)
             explain = (f"{res.notice}: these {total:g} point(s) are given without running your Pod. "
                        "Start the course cluster (`pod-course cluster up`) to check them for real; an "
@@ -729,6 +745,7 @@ def exercises() -> list[LiveExercise]:
 
 # Shared building blocks for the chapters' own live exercises (graders/chN.py).
 runnable = _runnable
+connect = _connect
 stand_in = _stand_in
 course_or_stand_in = _course_or_stand_in
 others_must_be_course_images = _others_must_be_course_images
