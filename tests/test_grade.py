@@ -295,7 +295,7 @@ def test_grade_refuses_to_start_without_a_cluster_unless_live_off(klass: Klass, 
 
 
 @pytest.mark.parametrize(("kwargs", "words"), [
-    ({"assignment": "ch99"}, "ch99 is not in the gradebook"),
+    ({"assignment": "ch99"}, "ch99 is neither in the gradebook"),
     ({"students": ["nobody"]}, f"no submission of {CHAPTER} from nobody"),
     ({"jobs": 0}, "--jobs must be at least 1"),
 ])
@@ -305,3 +305,15 @@ def test_grade_says_why_it_cannot_start(kwargs: dict[str, Any], words: str, klas
     args = {"assignment": CHAPTER, "course_root": klass.pristine, "live": "off", **kwargs}
     assert g.main(args.pop("assignment"), **args) == 2
     assert words in capsys.readouterr().err
+
+
+def test_grade_registers_an_assignment_the_gradebook_lacks(klass: Klass, tmp_path: Path) -> None:
+    """With a gradebook that lacks the assignment, does grade register it itself and leave notebooks/ untouched?"""
+    course = klass.copy(tmp_path / "course")
+    (course / ".nbgrader" / "gradebook.db").unlink()
+    release = {p: p.read_bytes() for p in (course / "notebooks").rglob("*") if p.is_file()}
+    summary = g.grade(CHAPTER, course_root=course, students=[klass.honest[0]], live="off", progress=False,
+                      out=io.StringIO())
+    assert [o.status for o in summary.outcomes] == ["graded"]
+    assert summary.outcomes[0].max_score > 0
+    assert {p: p.read_bytes() for p in (course / "notebooks").rglob("*") if p.is_file()} == release

@@ -334,6 +334,28 @@ class Progress:
 # ---------------------------------------------------------------------------
 
 
+def register_assignment(course: Course, assignment: str) -> None:
+    """Teach the gradebook an assignment it does not know (its notebooks and grade cells), the way
+    `nbgrader generate_assignment` does, without touching the committed release: the generated
+    student version goes to a throw-away folder, since `notebooks/` is written by `make notebooks`."""
+    import tempfile
+
+    source = Path(course.coursedir.format_path(course.coursedir.source_directory, ".", assignment))
+    if not source.is_dir():
+        raise GradeError(f"{assignment} is neither in the gradebook ({course.db}) nor a folder of the course's "
+                         f"source ({source}): check the assignment id.")
+    with tempfile.TemporaryDirectory(prefix="podcourse-release-") as tmp:
+        proc = subprocess.run(
+            [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
+             f"--CourseDirectory.release_directory={tmp}"],
+            cwd=course.root, env=worker_env({}), capture_output=True, text=True, timeout=600, check=False,
+        )
+    if proc.returncode != 0 or not gbk.assignment_exists(course.db_url, course.course_id, assignment):
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-5:])
+        raise GradeError(f"{assignment} is not in the gradebook ({course.db}) and registering it with "
+                         f"`nbgrader generate_assignment {assignment}` failed:\n{tail}")
+
+
 def worker_command(job_file: Path) -> list[str]:
     """The command that grades one submission in a fresh interpreter (the place to add a sandbox around it)."""
     return [sys.executable, "-m", "course.grading.worker", str(job_file)]
@@ -533,8 +555,7 @@ def grade(
         raise GradeError(f"workers must be one of {', '.join(WORKERS)}, not {workers!r}")
     course = load_course(course_root)
     if not gbk.assignment_exists(course.db_url, course.course_id, assignment):
-        raise GradeError(f"{assignment} is not in the gradebook ({course.db}): run "
-                         f"`nbgrader generate_assignment {assignment}` in {course.root} first.")
+        register_assignment(course, assignment)
     live_env = live_environment(live)
     live_mode = "off" if live == "off" else "required"
     everyone = course.students(assignment)
