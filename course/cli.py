@@ -177,6 +177,43 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--course", default=".", metavar="DIR",
                        help="the course folder holding nbgrader_config.py (default: the current folder)")
 
+    course_help = "the course folder holding nbgrader_config.py (default: the current folder)"
+    feedback = sub.add_parser(
+        "feedback", help="write per-student feedback HTML for an autograded assignment",
+        description="Write feedback/<student>/ASSIGNMENT/*.html for every autograded submission with nbgrader's "
+        "generate_feedback: each check's title, points and message, never the hidden tests or the solutions. "
+        "Exit status: 0 all written, 1 some submissions have no feedback (named), 2 could not run.",
+    )
+    feedback.add_argument("assignment", metavar="ASSIGNMENT", help="assignment id, e.g. ch1")
+    feedback.add_argument("--student", action="append", default=[], metavar="ID",
+                          help="only this student (repeatable)")
+    feedback.add_argument("--max-output", type=int, default=8192, metavar="BYTES",
+                          help="output kept per learner cell; the rest is cut with a note (default: 8192)")
+    feedback.add_argument("--course", default=".", metavar="DIR", help=course_help)
+
+    export = sub.add_parser(
+        "export", help="export the gradebook as CSV, or for import into Canvas or Moodle",
+        description="Write the gradebook (one assignment, or every assignment) as a plain CSV (student, assignment, "
+        "score, max) or in the grade import layout of Canvas or Moodle. Default file: "
+        ".nbgrader/exports/<ASSIGNMENT or course>-<grades|canvas|moodle>.csv.",
+    )
+    export.add_argument("assignment", nargs="?", default=None, metavar="ASSIGNMENT",
+                        help="assignment id, e.g. ch1 (default: the whole course)")
+    export.add_argument("--to", choices=("csv", "canvas", "moodle"), default="csv", help="format (default: csv)")
+    export.add_argument("--out", default=None, metavar="FILE", help="where to write it")
+    export.add_argument("--canvas-id", action="append", default=[], metavar="ASSIGNMENT=ID",
+                        help="Canvas assignment id, so the column reads `ch1 (12345)` (repeatable)")
+    export.add_argument("--course", default=".", metavar="DIR", help=course_help)
+
+    stats = sub.add_parser(
+        "stats", help="class statistics of a graded assignment, per exercise and per check",
+        description="Print how many students earned full marks on each exercise and passed each check; "
+        "--html also writes a small report with bar charts.",
+    )
+    stats.add_argument("assignment", metavar="ASSIGNMENT", help="assignment id, e.g. ch1")
+    stats.add_argument("--html", default=None, metavar="FILE", help="also write an HTML report here")
+    stats.add_argument("--course", default=".", metavar="DIR", help=course_help)
+
     rules = sub.add_parser("rules", help="list every rule with its summary")
     rules.add_argument("--format", choices=("text", "json"), default="text")
     return parser
@@ -299,6 +336,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return grade.main(args.assignment, course_root=Path(args.course), jobs=args.jobs, students=args.student,
                               live=args.live, timeout=args.timeout, force=args.force, quiet=args.quiet)
+        if args.command == "feedback":
+            from course.grading import feedback
+
+            return feedback.main(args.assignment, course_root=Path(args.course), students=args.student,
+                                 cell_bytes=args.max_output)
+        if args.command == "export":
+            from course.grading import export
+
+            return export.main(args.assignment, fmt=args.to, out=Path(args.out) if args.out else None,
+                               course_root=Path(args.course), canvas_ids=args.canvas_id)
+        if args.command == "stats":
+            from course.grading import stats
+
+            return stats.main(args.assignment, course_root=Path(args.course),
+                              html_file=Path(args.html) if args.html else None)
     except BrokenPipeError:  # `pod-course check ... | head`
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
