@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -158,8 +159,9 @@ def test_reference_answer_full_marks(exercise: Any) -> None:
 def test_solution_notebook_uses_these_answers(exercise: Any) -> None:
     """Does the solution notebook's answer for each exercise also earn full marks?"""
     nb = json.loads((REPO / "solutions" / "ch9" / "ch9-pod-security.ipynb").read_text())
+    # An answer cell starts with its variable, or (an editor exercise) assigns it on a later line.
     src = next("".join(c["source"]) for c in nb["cells"]
-               if "".join(c["source"]).startswith(f"{exercise.answer_name} = "))
+               if re.search(rf"^{exercise.answer_name} = ", "".join(c["source"]), re.M))
     body = src.split("### BEGIN SOLUTION", 1)[1].split("### END SOLUTION", 1)[0]
     answer: Any = body if exercise.id != "ch9.levels" else yaml.safe_load("{" + body.replace("\n", " ") + "}")
     assert score(exercise, answer)[0] == exercise.max_points

@@ -18,6 +18,7 @@ from course.widgets import (
     VolumeEditor,
     editor_for_answer,
 )
+from course.widgets.editors import CONTAINER_SECTIONS
 
 TWO_CONTAINERS = """\
 apiVersion: v1
@@ -244,3 +245,63 @@ def test_showing_the_editor_saves_nothing() -> None:
     """Does merely showing an editor leave the answer file alone until the learner changes something?"""
     PodEditor(TWO_CONTAINERS, answer="untouched")
     assert not answer_path("untouched").exists()
+
+
+def test_focus_opens_one_section_of_every_container() -> None:
+    """Does `focus` unfold that section in each container, init containers and added ones included?"""
+    ed = PodEditor(TWO_CONTAINERS, focus="probes")
+    ed.init_containers.add_button.click()
+    ed.containers.add_button.click()
+    opened = {c.sections.selected_index for c in [*ed.containers.items, *ed.init_containers.items]}
+    assert opened == {CONTAINER_SECTIONS.index("probes")}
+    assert {c.sections.selected_index for c in PodEditor(TWO_CONTAINERS).containers.items} == {None}
+    with pytest.raises(ValueError, match="focus must be one of"):
+        PodEditor(TWO_CONTAINERS, focus="probe")
+
+
+def test_sub_editors_carry_css_classes() -> None:
+    """Can a browser test find each sub-editor by its class?"""
+    assert "podcourse-probe-editor" in ProbeEditor()._dom_classes
+    assert "podcourse-resources-editor" in ResourcesEditor()._dom_classes
+    assert "podcourse-security-editor" in SecurityContextEditor()._dom_classes
+
+
+# The editor exercises of the later chapters: (notebook, editor cell, answer cell, editor variable, exercise, focus).
+EDITOR_EXERCISES = [
+    ("ch7/ch7-probes.ipynb", "ch7-web-probes-editor", "ch7-web-probes-answer", "web_probes_editor",
+     "ch7.web_probes", "probes"),
+    ("ch8/ch8-resources-and-qos.ipynb", "ch8-guaranteed-editor", "ch8-guaranteed-answer", "guaranteed_editor",
+     "ch8.guaranteed", "resources"),
+    ("ch9/ch9-pod-security.ipynb", "ch9-port80-editor", "ch9-port80-answer", "port80_editor", "ch9.port80",
+     "securityContext"),
+]
+
+
+@pytest.mark.parametrize(("notebook", "editor_cell", "answer_cell", "var", "exercise", "focus"), EDITOR_EXERCISES,
+                         ids=[e[4] for e in EDITOR_EXERCISES])
+def test_chapter_editor_starts_at_zero_and_the_solution_earns_full(
+        notebook: str, editor_cell: str, answer_cell: str, var: str, exercise: str, focus: str) -> None:
+    """Does each chapter's editor cell build a focused editor whose untouched starter earns 0, and the default full?"""
+    import importlib
+
+    import nbformat
+
+    nb = nbformat.read(Path(__file__).resolve().parents[1] / "solutions" / notebook, as_version=4)
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells}
+    scope: dict = {}
+    exec(compile(cells[editor_cell], editor_cell, "exec"), scope)
+    ed = scope[var]
+    assert isinstance(ed, PodEditor)
+    assert {c.sections.selected_index for c in ed.containers.items} == {CONTAINER_SECTIONS.index(focus)}
+    assert not answer_path(ed.answer).exists(), "showing the editor must not save"
+    module, name = exercise.split(".")
+    ex = getattr(importlib.import_module(f"graders.{module}"), name)
+    assert ex.grade(ed.yaml, hidden=True)[0] == 0
+    ed.save()  # the starter, saved: the answer cell must read it back byte for byte
+    exec(compile(cells[answer_cell].replace("### BEGIN SOLUTION\n", "").replace("### END SOLUTION\n", ""),
+                 answer_cell, "exec"), scope)
+    answer_var = ex.answer_name
+    assert scope[answer_var] == ed.yaml
+    answer_path(ed.answer).unlink()
+    exec(compile(cells[answer_cell], answer_cell, "exec"), scope)
+    assert ex.grade(scope[answer_var], hidden=True)[0] == ex.max_points

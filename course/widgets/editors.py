@@ -69,6 +69,7 @@ class ResourcesEditor(Editor):
             self.watch(q.number, q.unit)
         self.children = [w.HTML("<b>resources</b>"), w.HBox([self.req_cpu, self.req_mem]),
                          w.HBox([self.lim_cpu, self.lim_mem])]
+        self.add_class("podcourse-resources-editor")
         self._sync()
 
     def _read(self) -> dict[str, Any]:
@@ -119,6 +120,7 @@ class ProbeEditor(Editor):
         self.type.observe(self._layout, names="value")
         self._body = w.VBox()
         self.children = [self.enabled, self._body]
+        self.add_class("podcourse-probe-editor")
         self._layout()
         self._sync()
 
@@ -198,6 +200,7 @@ class SecurityContextEditor(Editor):
                     w.HBox([self.read_only_root, self.seccomp]), w.HBox([self.cap_drop, self.cap_add])]
         self.watch(*controls)
         self.children = [w.HTML(f"<b>securityContext</b> ({level})"), *rows]
+        self.add_class("podcourse-security-editor")
         self._sync()
 
     def _read(self) -> dict[str, Any]:
@@ -366,17 +369,23 @@ class _MountEditor(Editor):
         self.sub_path.value = str(value.get("subPath", "") or "")
 
 
+CONTAINER_SECTIONS = ("ports", "env", "volumeMounts", "resources", "probes", "securityContext")
+
+
 class ContainerEditor(Editor):
     """One container: name, image, command/args, ports, env, mounts, resources, probes, securityContext.
 
     With `init=True` it edits an init container and offers the sidecar switch
-    (`restartPolicy: Always`), which makes it a native sidecar.
+    (`restartPolicy: Always`), which makes it a native sidecar. `section` unfolds one
+    of `CONTAINER_SECTIONS`, so an exercise opens on the part of the spec it is about.
     """
 
     known_keys = ("name", "image", "command", "args", "ports", "env", "volumeMounts", "resources",
                   "livenessProbe", "readinessProbe", "startupProbe", "securityContext", "restartPolicy")
 
-    def __init__(self, init: bool = False, **kwargs: Any) -> None:
+    def __init__(self, init: bool = False, section: str | None = None, **kwargs: Any) -> None:
+        if section is not None and section not in CONTAINER_SECTIONS:
+            raise ValueError(f"section must be one of {', '.join(CONTAINER_SECTIONS)}, not {section!r}")
         super().__init__(**kwargs)
         self.init = init
         self.name = text("name", "app", width="260px")
@@ -394,17 +403,22 @@ class ContainerEditor(Editor):
         self.security = SecurityContextEditor("container")
         self.watch(self.name, self.image, self.command, self.args, self.sidecar, self.ports, self.env, self.mounts,
                    self.resources, self.security, *self.probes.values())
-        sections = w.Accordion(children=[
+        self.sections = w.Accordion(children=[
             w.VBox([self.ports]), w.VBox([self.env]), w.VBox([self.mounts]), self.resources,
             w.VBox(list(self.probes.values())), self.security,
         ])
-        for i, title in enumerate(["ports", "env", "volumeMounts", "resources", "probes", "securityContext"]):
-            sections.set_title(i, title)
+        for i, title in enumerate(CONTAINER_SECTIONS):
+            self.sections.set_title(i, title)
+        self.open_section(section)
         head = [w.HBox([self.name, self.image]), self.command, self.args]
         if init:
             head.insert(1, self.sidecar)
-        self.children = [*head, sections]
+        self.children = [*head, self.sections]
         self._sync()
+
+    def open_section(self, section: str | None) -> None:
+        """Unfold one section (an exercise about probes opens "probes"); None folds them all."""
+        self.sections.selected_index = None if section is None else CONTAINER_SECTIONS.index(section)
 
     def _read(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -13,7 +13,7 @@ import yaml
 
 from course.answers import load_answer_text, save_answer_text
 from course.widgets.base import ListEditor, text
-from course.widgets.editors import ContainerEditor, SecurityContextEditor, VolumeEditor
+from course.widgets.editors import CONTAINER_SECTIONS, ContainerEditor, SecurityContextEditor, VolumeEditor
 from course.widgets.panel import LivePanel
 
 try:
@@ -40,7 +40,8 @@ class PodEditor(w.VBox):
     """Edit a Pod in a form; `.spec` (the manifest dict), `.yaml` and `.findings` follow every change.
 
     With `answer=NAME` the YAML is saved beside the notebook as `NAME.answer.yaml`
-    on every change, and loaded from there when the editor is created again.
+    on every change, and loaded from there when the editor is created again. `focus`
+    ("probes", "resources", "securityContext", ...) unfolds that section of every container.
     """
 
     spec = traitlets.Dict()
@@ -57,10 +58,14 @@ class PodEditor(w.VBox):
         answer: str | None = None,
         preset: str = "default",
         autosave: bool = True,
+        focus: str | None = None,
         **kwargs: Any,
     ) -> None:
+        if focus is not None and focus not in CONTAINER_SECTIONS:
+            raise ValueError(f"focus must be one of {', '.join(CONTAINER_SECTIONS)}, not {focus!r}")
         super().__init__(**kwargs)
         self.preset = preset
+        self.focus = focus
         self.answer = answer
         self.autosave = autosave and answer is not None
         self.results: list[Any] = []
@@ -71,8 +76,8 @@ class PodEditor(w.VBox):
 
         self.name = text("metadata.name", "my-pod", width="320px")
         self.labels = text("labels", "", "app=web, tier=frontend", width="420px")
-        self.containers = ListEditor(lambda: ContainerEditor(), "add container")
-        self.init_containers = ListEditor(lambda: ContainerEditor(init=True), "add init container")
+        self.containers = ListEditor(lambda: ContainerEditor(section=focus), "add container")
+        self.init_containers = ListEditor(lambda: ContainerEditor(init=True, section=focus), "add init container")
         self.volumes = ListEditor(VolumeEditor, "add volume")
         self.share_pid = w.Checkbox(value=False, description="shareProcessNamespace", indent=False)
         self.restart_policy = w.Dropdown(options=[("(default: Always)", None), "Always", "OnFailure", "Never"],
@@ -256,8 +261,9 @@ class AnswerView:
         return f"(editor for answer {self.answer!r} is not shown while grading)"
 
 
-def editor_for_answer(answer: str, starter: str, *, preset: str = "default") -> PodEditor | AnswerView:
+def editor_for_answer(answer: str, starter: str, *, preset: str = "default",
+                      focus: str | None = None) -> PodEditor | AnswerView:
     """The editor an exercise cell shows; while nbgrader runs, a cheap stand-in instead."""
     if grading():
         return AnswerView(answer, starter)
-    return PodEditor(starter, answer=answer, preset=preset)
+    return PodEditor(starter, answer=answer, preset=preset, focus=focus)
