@@ -16,7 +16,19 @@ from typing import Any
 
 from graders.answers import Answer
 from graders.ch1 import checker_clean, is_pod, named, pinned
-from graders.core import Case, Exercise, Fail, container_named, containers, pod, table_row, words
+from graders.core import (
+    Case,
+    Exercise,
+    Fail,
+    container_named,
+    containers,
+    env_value,
+    pod,
+    running_container,
+    running_containers,
+    table_row,
+    words,
+)
 from graders.core import spec_of as _spec
 
 # ---------------------------------------------------------------------------
@@ -49,7 +61,13 @@ APP_SOCKET = "/run/app/app.sock"
 SOCKET_ENV = "APP_SOCKET"
 
 
-def _where(c: dict[str, Any], i: int, path: str, volumes: dict[str, dict[str, Any]]) -> tuple[str, str, bool, str]:
+def _ctr(doc: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
+    """(field path, container) of a container that runs beside the app: regular, or a native sidecar."""
+    fld, i, c = running_container(doc, name)
+    return f"spec.{fld}[{i}]", c
+
+
+def _where(c: dict[str, Any], base: str, path: str, volumes: dict[str, dict[str, Any]]) -> tuple[str, str, bool, str]:
     """(volume name, path inside the volume, read-only?, mount field path) of the mount holding `path`.
 
     The deepest mountPath that contains `path` wins, as in the container's filesystem.
@@ -62,7 +80,7 @@ def _where(c: dict[str, Any], i: int, path: str, volumes: dict[str, dict[str, An
         mp = posixpath.normpath(mp)
         if path.startswith(mp.rstrip("/") + "/") and (best is None or len(mp) > best[0]):
             best = (len(mp), j, m)
-    where = f"spec.containers[{i}].volumeMounts"
+    where = f"{base}.volumeMounts"
     if best is None:
         raise Fail(f"{path} is not inside any volume mounted in container {c.get('name')!r}, so it lives in that "
                    "container's own filesystem, which no other container can see.", path=where,
@@ -86,8 +104,8 @@ def _where(c: dict[str, Any], i: int, path: str, volumes: dict[str, dict[str, An
 def _shared_empty_dir(answer: Answer) -> Any:
     doc = pod(answer)
     volumes = _volumes(doc)
-    _, app = container_named(doc, "app")
-    _, helper = container_named(doc, "helper")
+    _, app = _ctr(doc, "app")
+    _, helper = _ctr(doc, "helper")
     mounted = [{m.get("name") for m in _list(c.get("volumeMounts"))} for c in (app, helper)]
     both = mounted[0] & mounted[1]
     if not both:
@@ -106,7 +124,7 @@ def _shared_empty_dir(answer: Answer) -> Any:
 def _app_socket_in_volume(answer: Answer) -> Any:
     doc = pod(answer)
     volumes = _volumes(doc)
-    i, app = container_named(doc, "app")
+    i, app = _ctr(doc, "app")
     name, _, read_only, where = _where(app, i, APP_SOCKET, volumes)
     if "emptyDir" not in volumes[name]:
         return Fail(f"the app's socket {APP_SOCKET} lands in volume {name!r}, which is not an emptyDir.",
@@ -120,18 +138,18 @@ def _app_socket_in_volume(answer: Answer) -> Any:
 def _helper_finds_socket(answer: Answer) -> Any:
     doc = pod(answer)
     volumes = _volumes(doc)
-    i, app = container_named(doc, "app")
-    j, helper = container_named(doc, "helper")
+    i, app = _ctr(doc, "app")
+    j, helper = _ctr(doc, "helper")
     env = {e.get("name"): (k, e) for k, e in enumerate(_list(helper.get("env")))}
     if SOCKET_ENV not in env:
         return Fail(f"the helper has no {SOCKET_ENV} variable, so it does not know where the socket is.",
-                    path=f"spec.containers[{j}].env",
+                    path=f"{j}.env",
                     hint=f"Add `env: [{{name: {SOCKET_ENV}, value: <where the helper sees app.sock>}}]`.")
     k, var = env[SOCKET_ENV]
-    value = var.get("value")
+    value = env_value(helper, SOCKET_ENV)  # $(VAR) references expanded, as the kubelet does
     if not isinstance(value, str) or not value.startswith("/"):
-        return Fail(f"{SOCKET_ENV} is {value!r}; it must be an absolute path.",
-                    path=f"spec.containers[{j}].env[{k}].value", hint="Write the full path, e.g. /sockets/app.sock.")
+        return Fail(f"{SOCKET_ENV} is {var.get('value')!r}; it must be an absolute path.",
+                    path=f"{j}.env[{k}].value", hint="Write the full path, e.g. /sockets/app.sock.")
     value = posixpath.normpath(value)
     app_vol, app_inside, _, _ = _where(app, i, APP_SOCKET, volumes)
     vol, inside, _, where = _where(helper, j, value, volumes)
@@ -141,7 +159,7 @@ def _helper_finds_socket(answer: Answer) -> Any:
     if inside != app_inside:
         return Fail(f"the app's socket is {app_inside!r} inside volume {vol!r}, but {SOCKET_ENV}={value} points at "
                     f"{inside!r} inside it: connect() would fail with ENOENT.",
-                    path=f"spec.containers[{j}].env[{k}].value",
+                    path=f"{j}.env[{k}].value",
                     hint="Make the helper's path end in the same file: its mountPath plus app.sock.")
     return True
 
@@ -165,10 +183,10 @@ def _node_free_and_pinned(answer: Answer) -> Any:
 
 def _pinned_images(answer: Answer) -> Any:
     doc = pod(answer)
-    for i, c in enumerate(containers(doc)):
+    for fld, i, c in running_containers(doc):
         if not pinned(c.get("image")):
             return Fail(f"image {c.get('image')!r} of container {c.get('name')!r} names no version.",
-                        path=f"spec.containers[{i}].image", hint="Pin a tag, for example busybox:1.35.")
+                        path=f"spec.{fld}[{i}].image", hint="Pin a tag, for example busybox:1.35.")
     return True
 
 

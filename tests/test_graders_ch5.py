@@ -124,6 +124,33 @@ def test_socket_pod(manifest: str, points: float, message: str) -> None:
     assert message in text
 
 
+HELPER = "".join([
+    "  - name: helper\n    image: registry.example.com/shop/metrics-helper:1.0\n    env:\n",
+    "    - name: APP_SOCKET\n      value: /sockets/app.sock\n",
+    "    volumeMounts:\n    - name: sockets\n      mountPath: /sockets\n",
+])
+SOCKET_ALTERNATIVES = [
+    ("trailing-slash", edit(SOCKET_POD, "      mountPath: /sockets\n", "      mountPath: /sockets/\n")),
+    ("dot-in-path", edit(SOCKET_POD, "value: /sockets/app.sock", "value: /sockets/./app.sock")),
+    ("helper-native-sidecar", SOCKET_POD.replace(HELPER, "").replace(
+        "spec:\n", "spec:\n  initContainers:\n" + HELPER.replace("    env:", "    restartPolicy: Always\n    env:"))),
+    ("image-digest", edit(SOCKET_POD, "metrics-helper:1.0", "metrics-helper:1.0@sha256:" + "a" * 64)),
+    ("var-expansion", edit(SOCKET_POD, "    - name: APP_SOCKET\n      value: /sockets/app.sock\n",
+                           "    - name: SOCK_DIR\n      value: /sockets\n    - name: APP_SOCKET\n"
+                           "      value: $(SOCK_DIR)/app.sock\n")),
+    # connect() needs no write access to the mount: a read-only mount of the socket's directory is enough.
+    ("helper-read-only", edit(SOCKET_POD, "      mountPath: /sockets\n",
+                              "      mountPath: /sockets\n      readOnly: true\n")),
+]
+
+
+@pytest.mark.parametrize("answer", [a for _, a in SOCKET_ALTERNATIVES], ids=[n for n, _ in SOCKET_ALTERNATIVES])
+def test_socket_pod_equivalent_answers(answer: str) -> None:
+    """Does every equally right socket Pod (native sidecar, $(VAR), trailing slash, digest) get full marks?"""
+    got, text = score(ch5.socket_pod, answer)
+    assert got == ch5.socket_pod.max_points, text
+
+
 @pytest.mark.parametrize("answer", [None, "", "   ", [], 7, "x: [", "- a\n- b\n", {"kind": 3, "spec": []},
                                     {"apiVersion": "v1", "kind": "Pod", "spec": {"containers": "app"}},
                                     {"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [
