@@ -7,6 +7,7 @@ exchange, submitted/autograded/feedback) stays under the git-ignored
 `.nbgrader/` directory, so a checkout is never dirtied by grading.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +17,14 @@ from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 from graders.nbgrader_ext import AUTOGRADE_PREPROCESSORS, STDERR_NOISE
 
 ROOT = Path(__file__).resolve().parent
+
+# nbgrader runs `alembic` as a program when it creates or upgrades the gradebook. Called as
+# `.venv/bin/nbgrader ...` without the virtualenv activated, that program is not on PATH and
+# the first command fails half-way, leaving a gradebook without its schema version. The
+# interpreter running nbgrader knows where its own scripts are.
+_SCRIPTS = str(Path(sys.executable).parent)
+if _SCRIPTS not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = os.pathsep.join([_SCRIPTS, os.environ.get("PATH", "")])
 STATE = ROOT / ".nbgrader"
 STATE.mkdir(exist_ok=True)
 

@@ -11,9 +11,22 @@ the committed release has drifted from the solutions.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
-from graders import pipeline
+ROOT = Path(__file__).resolve().parents[1]
+try:
+    import nbformat  # noqa: F401  (nbgrader and nbformat come with the course's virtualenv)
+except ImportError:  # run with a Python that lacks them, e.g. `python3 tools/release.py --check`
+    VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+    if VENV_PYTHON.is_file() and Path(sys.executable).resolve() != VENV_PYTHON.resolve():
+        os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), __file__, *sys.argv[1:]])
+    sys.exit("tools/release.py needs the course's virtualenv: run `make notebooks` (or `make test` once) first.")
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from graders import pipeline  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
