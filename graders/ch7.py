@@ -24,7 +24,7 @@ from typing import Any
 from graders import live
 from graders.answers import Answer
 from graders.ch1 import is_pod
-from graders.core import Case, Exercise, Fail, errors, findings, pod, table_row, words
+from graders.core import Case, Exercise, Fail, errors, findings, kept, pod, table_row, words
 from graders.core import dicts as _items
 from graders.core import find_container as _find
 
@@ -303,10 +303,26 @@ LIVENESS_WINDOW = 30  # once running, a hung ledger must be restarted within thi
 
 
 def _ledger_liveness(answer: Answer) -> Any:
+    """The fixed Pod is still the starter's ledger: image, port and both of its probes' endpoints kept."""
+    import yaml
+
     verdict = _named("ledger")(answer)
     if verdict is not True:
         return verdict
     path, c = _app(pod(answer), "ledger")
+    given = yaml.safe_load(SLOW_STARTER)["spec"]["containers"][0]
+    changed = kept(c, given, path)
+    if changed is not None:
+        return changed
+    for j, p in enumerate(_items(c.get("ports"))):
+        if _int(p.get("containerPort")) == WEB_PORT and p.get("name") != "http":
+            return Fail(f"port {WEB_PORT} is no longer named http, so the probes' `port: http` points nowhere.",
+                        path=f"{path}.ports[{j}].name", hint="Keep `name: http` on port 8080.")
+    ready = _http_get(path, c, "readinessProbe", READY_PATH, WEB_PORT,
+                      "Keep the starter's readinessProbe (GET /ready on port http): the startupProbe does not "
+                      "replace it, it only holds it back until the app has started.")
+    if ready is not True:
+        return ready
     return _http_get(path, c, "livenessProbe", HEALTH_PATH, WEB_PORT,
                      "Keep the starter's livenessProbe (GET /healthz on port http): it still protects the running app.")
 
@@ -400,7 +416,8 @@ slow_start = Exercise(
     title="Exercise 2 - a startupProbe for a slow starter",
     answer_name="SLOW_POD",
     cases=[
-        Case("one Pod named ledger whose ledger container keeps its livenessProbe on /healthz", 1, _ledger_liveness),
+        Case("one Pod named ledger whose ledger container keeps its image, port and probes on /ready and /healthz", 1,
+             _ledger_liveness),
         Case("ledger has a startupProbe that GETs /healthz on port 8080", 1, _startup_probe),
         Case(f"the startup budget (initialDelaySeconds + failureThreshold x periodSeconds) covers {SLOWEST_START}s",
              1, _budget_covers),

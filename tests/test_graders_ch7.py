@@ -274,6 +274,7 @@ def test_web_container_as_init_container() -> None:
 # Exercise 2: slow start
 # ---------------------------------------------------------------------------
 
+LEDGER_KEPT = "one Pod named ledger whose ledger container keeps its image, port and probes on /ready and /healthz"
 SLOW_CASES = [
     ("default-budget", edit(SLOW_POD, f"{C}.startupProbe", {"httpGet": {"path": "/healthz", "port": "http"}}),
      {f"the startup budget (initialDelaySeconds + failureThreshold x periodSeconds) covers {ch7.SLOWEST_START}s"},
@@ -302,8 +303,14 @@ SLOW_CASES = [
     ("startup-exec", edit(SLOW_POD, f"{C}.startupProbe", {"exec": {"command": ["true"]}, "failureThreshold": 60,
                                                           "periodSeconds": 5}),
      {"ledger has a startupProbe that GETs /healthz on port 8080"}, "the startupProbe uses exec"),
+    ("image-changed", edit(SLOW_POD, f"{C}.image", "ghcr.io/example/ledger:latest"), {LEDGER_KEPT},
+     "the task keeps 'ghcr.io/example/ledger:2.3.1'"),
+    ("readiness-removed", edit(SLOW_POD, f"{C}.readinessProbe", delete=True), {LEDGER_KEPT},
+     "Keep the starter's readinessProbe"),
+    ("port-renamed", edit(SLOW_POD, f"{C}.ports.0.name", "web"),
+     {LEDGER_KEPT, "ledger has a startupProbe that GETs /healthz on port 8080"}, "no longer named http"),
     ("liveness-removed", edit(SLOW_POD, f"{C}.livenessProbe", delete=True),
-     {"one Pod named ledger whose ledger container keeps its livenessProbe on /healthz",
+     {LEDGER_KEPT,
       f"the livenessProbe still restarts a hung ledger within {ch7.LIVENESS_WINDOW}s"},
      "Keep the starter's livenessProbe"),
 ]
@@ -327,6 +334,7 @@ SLOW_ALTERNATIVES = [
     ("liveness-defaults-left-out", edit(edit(SLOW_POD, f"{C}.livenessProbe.periodSeconds", delete=True),
                                         f"{C}.livenessProbe.failureThreshold", delete=True)),
     ("budget-exactly-300", edit(SLOW_POD, f"{C}.startupProbe.failureThreshold", 60)),
+    ("image-pinned-by-digest", edit(SLOW_POD, f"{C}.image", "ghcr.io/example/ledger:2.3.1@sha256:" + "b" * 64)),
 ]
 
 
