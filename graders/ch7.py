@@ -513,6 +513,12 @@ def _init_unprobed(answer: Answer) -> Any:
                     "every time it exits.", path=f"{where}.restartPolicy",
                     hint="Remove restartPolicy and the probe: a plain init container runs to completion, and its exit "
                     "code is the only signal the kubelet needs.")
+    import yaml
+
+    given = yaml.safe_load(BROKEN_PROBES)["spec"]["initContainers"][0]
+    changed = kept(c, given, where)
+    if changed is not None:
+        return changed
     return findings(answer, INIT_PROBE)
 
 
@@ -523,7 +529,12 @@ def _readiness_resolves(answer: Answer) -> Any:
 
 
 def _readiness_kept(answer: Answer) -> Any:
+    import yaml
+
     path, c = _app(pod(answer), "api")
+    changed = kept(c, yaml.safe_load(BROKEN_PROBES)["spec"]["containers"][0], path)
+    if changed is not None:
+        return changed
     p = c.get("readinessProbe")
     if not isinstance(p, dict):
         return Fail("api has no readinessProbe any more, so it receives traffic as soon as it starts.", path=path,
@@ -547,9 +558,9 @@ fix_probes = Exercise(
     cases=[
         Case("api's livenessProbe has exactly one handler, still on port 8080", 1, _one_handler),
         Case("api's livenessProbe has successThreshold 1", 1, _threshold_one),
-        Case("migrate is still a plain init container, with no probe", 1, _init_unprobed),
+        Case("migrate is still a plain init container with its image, with no probe", 1, _init_unprobed),
         Case("api's readinessProbe names a port that api declares", 1, _readiness_resolves, hidden=True),
-        Case("api keeps a readinessProbe on /ready", 1, _readiness_kept, hidden=True),
+        Case("api keeps its image, port 8080 and a readinessProbe on /ready", 1, _readiness_kept, hidden=True),
         Case("the checker reports no errors", 1, _fix_clean, hidden=True),
     ],
 )

@@ -367,8 +367,10 @@ def test_slow_start_keeps_the_liveness_probe(name: str, answer: str, says: str) 
 # ---------------------------------------------------------------------------
 
 H1, H2, H3 = ("api's livenessProbe has exactly one handler, still on port 8080",
-              "api's livenessProbe has successThreshold 1", "migrate is still a plain init container, with no probe")
-H4, H5, H6 = ("api's readinessProbe names a port that api declares", "api keeps a readinessProbe on /ready",
+              "api's livenessProbe has successThreshold 1",
+              "migrate is still a plain init container with its image, with no probe")
+H4, H5, H6 = ("api's readinessProbe names a port that api declares",
+              "api keeps its image, port 8080 and a readinessProbe on /ready",
               "the checker reports no errors")
 FIX_CASES = [
     ("kept-both-handlers", edit(FIXED_PROBES, f"{C}.livenessProbe.tcpSocket", {"port": 8080}), {H1, H6},
@@ -392,6 +394,12 @@ FIX_CASES = [
     ("port-name-kept", edit(FIXED_PROBES, f"{C}.readinessProbe.httpGet.port", "web"), {H4},
      "declares no port named 'web'"),
     ("port-number", edit(FIXED_PROBES, f"{C}.readinessProbe.httpGet.port", 8080), set(), ""),
+    ("api-image-changed", edit(FIXED_PROBES, f"{C}.image", "ghcr.io/example/checkout:1.9.0"), {H5},
+     "the task keeps 'ghcr.io/example/checkout:1.8.0'"),
+    ("migrate-image-changed", edit(FIXED_PROBES, "spec.initContainers.0.image", "busybox:1.35"), {H3},
+     "the task keeps 'ghcr.io/example/checkout-migrate:1.8.0'"),
+    ("api-image-qualified", edit(FIXED_PROBES, f"{C}.image", "ghcr.io/example/checkout:1.8.0@sha256:" + "c" * 64),
+     set(), ""),
     ("readiness-deleted", edit(FIXED_PROBES, f"{C}.readinessProbe", delete=True), {H4, H5},
      "it receives traffic as soon as it starts"),
     ("renamed-port-instead", edit(edit(FIXED_PROBES, f"{C}.ports.0.name", "web"), f"{C}.readinessProbe.httpGet.port",
