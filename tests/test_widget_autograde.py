@@ -1,4 +1,4 @@
-"""Learners answer the editor exercises (ch1, ch7, ch8, ch9) in the Pod editor; nbgrader grades exactly that.
+"""Learners answer the editor exercises (ch1, ch7, ch8, ch9, ch12) in the Pod editor; nbgrader grades exactly that.
 
 The editor cell of each released notebook is run in the learner's folder (so
 `editor_for_answer` builds a real `PodEditor`), fields are set as a learner
@@ -122,6 +122,14 @@ def _ch9_complete(ed: PodEditor) -> None:
     ed.containers.items[0].security.seccomp.value = "RuntimeDefault"
 
 
+# -- ch12: the capstone, pasted into the editor's load-from-YAML box ------------------------------
+def _ch12_loaded_from_yaml(ed: PodEditor) -> None:
+    from test_graders_ch12 import STOREFRONT
+
+    ed.yaml_input.value = STOREFRONT
+    ed.load_button.click()
+
+
 EXERCISES = {
     "ch1": EditorExercise("ch1", "ch1-first-pod", "first-pod", "first_pod_editor", None, {
         "complete": (_ch1_complete, 6.0),
@@ -141,6 +149,10 @@ EXERCISES = {
     "ch9": EditorExercise("ch9", "ch9-port80", "ch9-port80-pod", "port80_editor", "securityContext", {
         "complete": (_ch9_complete, 5.0),
         "forgot-seccomp": (_ch9_no_seccomp, 4.0),
+        "starter-only": (_untouched, 0.0),
+    }),
+    "ch12": EditorExercise("ch12", "ch12-storefront", "ch12-storefront", "storefront_editor", None, {
+        "complete": (_ch12_loaded_from_yaml, 26.0),
         "starter-only": (_untouched, 0.0),
     }),
 }
