@@ -70,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         runs["nbgrader autograde (serial)"] = (secs, serial)
 
         cli = str(Path(sys.executable).parent / "pod-course")
-        modes = [("fork", {}), ("exec", {"PODCOURSE_GRADE_WORKERS": "exec"})] if args.exec else [("fork", {})]
+        modes = [("sandbox", {"PODCOURSE_GRADE_WORKERS": "sandbox"}), ("fork", {"PODCOURSE_GRADE_WORKERS": "fork"})]
+        if args.exec:
+            modes.append(("exec", {"PODCOURSE_GRADE_WORKERS": "exec"}))
         for (mode, extra), jobs in ((m, j) for m in modes for j in job_counts):
             course = Path(tmp) / f"grade-{mode}-{jobs}"
             shutil.copytree(pristine, course)

@@ -357,7 +357,7 @@ def register_assignment(course: Course, assignment: str) -> None:
 
 
 def worker_command(job_file: Path) -> list[str]:
-    """The command that grades one submission in a fresh interpreter (the place to add a sandbox around it)."""
+    """The command that grades one submission in a fresh interpreter (unsandboxed; see `sandbox.command`)."""
     return [sys.executable, "-m", "course.grading.worker", str(job_file)]
 
 
@@ -433,22 +433,62 @@ class ForkedWorker:
         return self.proc.exitcode is not None
 
 
-WORKERS = {"fork": ForkedWorker, "exec": ExecWorker}
+class SandboxWorker:
+    """One submission in a fresh interpreter under bubblewrap (`course.grading.sandbox`), with rlimits."""
+
+    network = False  # set per run: live checks need the host's network
+
+    def __init__(self, job_file: Path, cwd: Path, env: Mapping[str, str], log: Path, *, job_root: Path) -> None:
+        from course.grading import sandbox
+
+        cmd = sandbox.command(job_file, cwd, job_root, network=self.network)
+        with log.open("ab") as fh:
+            self.proc = subprocess.Popen(cmd, cwd=job_root, env=dict(env), stdin=subprocess.DEVNULL, stdout=fh,
+                                         stderr=subprocess.STDOUT, preexec_fn=sandbox.preexec(sandbox.limits()))
+        self.pid = self.proc.pid
+
+    def poll(self) -> int | None:
+        return self.proc.poll()
+
+    def wait(self, timeout: float) -> bool:
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+
+class DoneWorker:
+    """A submission refused before any process started (its result is written already)."""
+
+    pid = -1
+
+    def poll(self) -> int | None:
+        return 0
+
+    def wait(self, timeout: float) -> bool:
+        return True
+
+
+WORKERS: dict[str, Any] = {"fork": ForkedWorker, "exec": ExecWorker, "sandbox": SandboxWorker}
+NOT_ISOLATED = "submissions were NOT isolated"
 
 
 @dataclass
 class Running:
     student: str
     job: Job
-    proc: ExecWorker | ForkedWorker
+    proc: ExecWorker | ForkedWorker | SandboxWorker | DoneWorker
     started: float
     hash: str
     context: str
     log: Path
 
 
-def _stop(proc: ExecWorker | ForkedWorker, grace: float = 5.0) -> None:
+def _stop(proc: ExecWorker | ForkedWorker | SandboxWorker | DoneWorker, grace: float = 5.0) -> None:
     """Stop a worker (it kills its kernels on SIGTERM), then anything left in its process group."""
+    if proc.pid <= 0:
+        return
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(proc.pid, sig)
@@ -500,6 +540,7 @@ class Summary:
     wall_seconds: float
     outcomes: list[Outcome]
     path: Path | None = None
+    isolation: str = ""  # "sandbox", or the warning that the submissions were not isolated
 
     @property
     def failed(self) -> list[Outcome]:
@@ -512,6 +553,8 @@ class Summary:
             "jobs": self.jobs,
             "wall_seconds": round(self.wall_seconds, 3),
             "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "isolated": self.isolation == "sandbox",
+            "isolation": self.isolation,
             "counts": {s: sum(1 for o in self.outcomes if o.status == s) for s in ("graded", "failed", "unchanged")},
             "students": [{k: v for k, v in asdict(o).items() if k != "hash"} for o in self.outcomes],
         }
@@ -539,11 +582,26 @@ def grade(
 ) -> Summary:
     """Grade every collected submission of `assignment` (or only `students`); GradeError if it cannot start.
 
-    `workers="fork"` (the default) forks each submission's process from a server that has imported
-    nbgrader and the graders once; `"exec"` starts a fresh interpreter per submission
+    `workers="sandbox"` (the default where bubblewrap works) runs each submission in a fresh
+    interpreter under bwrap that sees only a copy of that submission (`course.grading.sandbox`);
+    `"fork"` (the default without bwrap) forks each submission's process from a server that has
+    imported nbgrader and the graders once; `"exec"` starts a fresh interpreter per submission
     (`worker_command`), about 3 s more per submission. `PODCOURSE_GRADE_WORKERS` sets the default.
+    Only `sandbox` isolates the submissions; the others are graded with a warning in the summary.
     """
-    workers = workers or os.environ.get("PODCOURSE_GRADE_WORKERS", "").strip() or "fork"
+    from course.grading import sandbox
+
+    workers = workers or os.environ.get("PODCOURSE_GRADE_WORKERS", "").strip()
+    isolation = "sandbox"
+    if not workers or workers == "sandbox":
+        why = sandbox.probe()
+        if why is not None:
+            isolation = f"{NOT_ISOLATED}: {why}"
+            workers = "fork"
+        else:
+            workers = "sandbox"
+    else:
+        isolation = f"{NOT_ISOLATED}: worker mode {workers!r} runs the kernels with the grader's rights"
     out = out or sys.stdout
     started = time.monotonic()
     jobs = default_jobs() if jobs is None else jobs
@@ -586,6 +644,7 @@ def grade(
             todo.append(s)
 
     live_ids = live_cell_ids() if live_mode == "off" else set()
+    SandboxWorker.network = live_mode != "off"
     if todo and workers == "fork":
         _fork_context()
     bar = Progress(assignment, len(todo), out, enabled=progress)
@@ -626,21 +685,36 @@ def grade(
         bar.close()
         shutil.rmtree(run_dir, ignore_errors=True)
 
-    summary = Summary(assignment, live_mode, jobs, time.monotonic() - started, [outcomes[s] for s in selected])
+    summary = Summary(assignment, live_mode, jobs, time.monotonic() - started, [outcomes[s] for s in selected],
+                      isolation=isolation)
     summary.path = summary_file(course, assignment)
     _write_json(summary.path, summary.to_dict())
     return summary
 
 
 def _start(course: Course, assignment: str, student: str, job_dir: Path, base: Path, env: Mapping[str, str],
-           digest: str, context: str, kind: type[ExecWorker] | type[ForkedWorker]) -> Running:
+           digest: str, context: str, kind: Any) -> Running:
     job_dir.mkdir(parents=True)
+    log = job_dir / "worker.log"
+    if kind is SandboxWorker:
+        from course.grading import sandbox
+
+        try:
+            inside, job, notes = sandbox.prepare(course, assignment, student, job_dir, base)
+        except sandbox.Refused as exc:
+            job = Job(course.root, course.course_id, assignment, student, course.submission(student, assignment),
+                      job_dir / "gradebook.db", job_dir / "autograded", job_dir / "result.json")
+            job.result.write_text(json.dumps({"ok": False, "reason": f"refused before grading: {exc}"}))
+            return Running(student, job, DoneWorker(), time.monotonic(), digest, context, log)
+        log.write_text("".join(f"sanitised: {n}\n" for n in notes), encoding="utf-8")
+        proc = SandboxWorker(inside.result.with_name("job.json"), course.root, env, log,
+                             job_root=job_dir / "root")
+        return Running(student, job, proc, time.monotonic(), digest, context, log)
     db = job_dir / "gradebook.db"
     shutil.copyfile(base, db)
     job = Job(course.root, course.course_id, assignment, student, course.submission(student, assignment), db,
               job_dir / "autograded", job_dir / "result.json")
     (job_dir / "job.json").write_text(job.to_json(), encoding="utf-8")
-    log = job_dir / "worker.log"
     proc = kind(job_dir / "job.json", course.root, env, log)
     return Running(student, job, proc, time.monotonic(), digest, context, log)
 
@@ -733,6 +807,8 @@ def format_table(summary: Summary) -> str:
                  f"{'off (live cells not graded)' if summary.live == 'off' else 'on the course cluster'}")
     if summary.path:
         lines.append(f"summary: {summary.path}")
+    if summary.isolation and summary.isolation != "sandbox":
+        lines.append(f"WARNING: {summary.isolation}")
     return "\n".join(lines) + "\n"
 
 

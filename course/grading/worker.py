@@ -3,8 +3,8 @@
 `course.grading.grade` starts one worker per submission: forked with the imports done
 (`forked_main`), or as `python -m course.grading.worker JOB.json` in a fresh interpreter.
 The job names the course, assignment and student, a private copy of the gradebook and a
-private autograded folder; the worker writes nothing else (so a sandbox can later bind the
-course read-only and only the job folder writable), and reports in `result` (JSON):
+private autograded folder; the worker writes nothing else (so the sandbox, `course.grading.sandbox`,
+makes only the job folder writable), and reports in `result` (JSON):
 `{"ok": true}` or `{"ok": false, "reason": "...", "detail": "..."}`.
 
 Before nbgrader runs anything it checks the hand-in itself: every notebook must be valid
@@ -159,6 +159,36 @@ def _stop_children(signum: int, _frame: Any) -> None:
     os._exit(128 + signum)
 
 
+MAX_OUTPUT_CHARS = 200_000  # per output of an autograded notebook (a cell printing 50 MB is cut)
+
+
+def limit_outputs(folder: Path) -> None:
+    """Cut every output text longer than MAX_OUTPUT_CHARS in the autograded notebooks (after scoring)."""
+    for path in folder.rglob("*.ipynb") if folder.is_dir() else ():
+        try:
+            nb = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            continue
+        cut = False
+        for cell in nb.get("cells", []):
+            for out in cell.get("outputs", []) or []:
+                for key, value in [("text", out.get("text")), *((f"data:{k}", v) for k, v in
+                                                                (out.get("data") or {}).items())]:
+                    text = "".join(value) if isinstance(value, list) else value
+                    if isinstance(text, str) and len(text) > MAX_OUTPUT_CHARS:
+                        short = text[:MAX_OUTPUT_CHARS] + f"\n... [{len(text) - MAX_OUTPUT_CHARS} characters cut]\n"
+                        if key == "text":
+                            out["text"] = short
+                        else:
+                            out["data"][key[5:]] = short
+                        cut = True
+        if cut:  # nbgrader leaves the file read-only: write a new one in its place, with the same mode
+            tmp = path.with_name(f".{path.name}.cut")
+            tmp.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+            os.replace(tmp, path)
+
+
 def run(job: Job) -> dict[str, Any]:
     try:
         problem = check_hand_in(job)
@@ -168,6 +198,8 @@ def run(job: Job) -> dict[str, Any]:
     except Exception as exc:
         return {"ok": False, "reason": f"grading stopped: {type(exc).__name__}: {exc}"[:300],
                 "detail": traceback.format_exc()}
+    if outcome.get("success"):
+        limit_outputs(job.out)
     if not outcome.get("success"):
         detail = f"{outcome.get('log', '')}\n{outcome.get('error', '')}"
         return {"ok": False, "reason": failure_reason(outcome), "detail": detail[-20_000:]}
