@@ -8,6 +8,7 @@ really awarded by a run (not given as skipped), and no sandbox namespace is left
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -88,3 +89,10 @@ def test_summary_is_written(graded: tuple[g.Summary, list[str]]) -> None:
     """Does the summary file of the batch exist beside the gradebook, as the instructor guide says?"""
     summary, _ = graded
     assert Path(summary.path).is_file()
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed (CI installs it)")
+def test_live_batch_ran_in_the_sandbox(graded: tuple[g.Summary, list[str]]) -> None:
+    """With bubblewrap installed, was the live batch graded in the sandbox (and still reached the cluster)?"""
+    summary, _ = graded
+    assert summary.isolation == "sandbox", summary.isolation
