@@ -215,6 +215,8 @@ def _no_cluster() -> Iterator[None]:
 def batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Batch]:
     why = sandbox.probe()
     if why is not None:
+        if os.environ.get("PODCOURSE_REQUIRE_SANDBOX"):  # CI: isolation must be there, not skipped
+            pytest.fail(f"the grading sandbox is required (PODCOURSE_REQUIRE_SANDBOX) but unusable: {why}")
         pytest.skip(why)
     course = sample_class.make_course(tmp_path_factory.mktemp("isolation") / "course", CHAPTER)
     for student, how in HONEST.items():
