@@ -695,14 +695,8 @@ def _app_reaches_upstream(handle: Any, report: Any, plan: live.Plan) -> list[str
 
 def _ambassador_alongside(handle: Any, report: Any, plan: live.Plan) -> list[str]:
     """The Pod's status: db-ambassador is an init container that has started and keeps running next to app."""
-    from course.cluster import live as cluster
-
     time.sleep(live.TIMING["settle"])
-    try:
-        got = cluster.read_pod(handle.api, handle.namespace, handle.name)
-    except Exception:
-        got = report.pod
-    status = got.get("status") if isinstance(got.get("status"), dict) else {}
+    status = live.pod_status(handle, report)
     inits = {s.get("name"): s for s in dicts(status.get("initContainerStatuses"))}
     fld, i = plan.facts["ambassador"]
     if AMBASSADOR not in inits:

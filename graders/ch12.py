@@ -681,19 +681,9 @@ def _plan(answer: Answer) -> live.Plan:
                                         "logs": logs[2]})
 
 
-def _status(handle: Any, report: Any) -> dict[str, Any]:
-    from course.cluster import live as cluster
-
-    try:
-        got = cluster.read_pod(handle.api, handle.namespace, handle.name)
-    except Exception:
-        got = report.pod
-    return got.get("status") if isinstance(got.get("status"), dict) else {}
-
-
 def _init_first(handle: Any, report: Any, plan: live.Plan) -> list[str]:
     """fetch-config exited 0 before web started, and web reads the file it wrote."""
-    status = _status(handle, report)
+    status = live.pod_status(handle, report)
     inits = {s.get("name"): s for s in dicts(status.get("initContainerStatuses"))}
     regular = {s.get("name"): s for s in dicts(status.get("containerStatuses"))}
     where = ("spec", "initContainers", plan.facts["fetch"])
@@ -723,7 +713,7 @@ def _sidecar_beside_web(handle: Any, report: Any, plan: live.Plan) -> list[str]:
     from course.cluster.probes import write_fails
 
     time.sleep(live.TIMING["settle"])
-    status = _status(handle, report)
+    status = live.pod_status(handle, report)
     inits = {s.get("name"): s for s in dicts(status.get("initContainerStatuses"))}
     fld, i = plan.facts["shipper"]
     where = ("spec", fld, i)

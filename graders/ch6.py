@@ -796,14 +796,8 @@ def _started_in_order(handle: Any, report: Any, plan: live.Plan) -> list[str]:
 
 def _sidecar_alongside(handle: Any, report: Any, plan: live.Plan) -> list[str]:
     """The Pod's status: db-proxy is an init container that has started and keeps running, next to app."""
-    from course.cluster import live as cluster
-
     time.sleep(live.TIMING["settle"])
-    try:
-        got = cluster.read_pod(handle.api, handle.namespace, handle.name)
-    except Exception:
-        got = report.pod
-    status = got.get("status") if isinstance(got.get("status"), dict) else {}
+    status = live.pod_status(handle, report)
     inits = {s.get("name"): s for s in _items(status.get("initContainerStatuses"))}
     regular = {s.get("name"): s for s in _items(status.get("containerStatuses"))}
     fld, i = plan.facts["proxy"]

@@ -311,6 +311,18 @@ def _exec_failure(path: tuple[Any, ...], message: str, hint: str) -> str:
     return finding_text(make_finding("live-exec-failed", path, message, hint=hint))
 
 
+def pod_status(handle: Any, report: Any) -> dict[str, Any]:
+    """The Pod's `status` as the API server has it now (the report's copy if it cannot be read again)."""
+    from course.cluster import live
+
+    try:
+        got = live.read_pod(handle.api, handle.namespace, handle.name)
+    except Exception:
+        got = report.pod
+    status = got.get("status") if isinstance(got, dict) else None
+    return status if isinstance(status, dict) else {}
+
+
 def _retry(fn: Callable[[], Any], ok: Callable[[Any], bool], attempts: int = 4) -> Any:
     """Exec checks right after Ready can race a server still binding its port; try a few times."""
     got = fn()
