@@ -697,21 +697,9 @@ def _ambassador_alongside(handle: Any, report: Any, plan: live.Plan) -> list[str
     """The Pod's status: db-ambassador is an init container that has started and keeps running next to app."""
     time.sleep(live.TIMING["settle"])
     status = live.pod_status(handle, report)
-    inits = {s.get("name"): s for s in dicts(status.get("initContainerStatuses"))}
     fld, i = plan.facts["ambassador"]
-    if AMBASSADOR not in inits:
-        return [live.exec_failure(("spec", fld, i), "db-ambassador appears among the Pod's containerStatuses, not its "
-                                  "initContainerStatuses: a regular container, started together with app.",
-                                  "Move db-ambassador to spec.initContainers with `restartPolicy: Always`.")]
-    amb = inits[AMBASSADOR]
-    state = amb.get("state") if isinstance(amb.get("state"), dict) else {}
-    restarts = amb.get("restartCount") if isinstance(amb.get("restartCount"), int) else 0
-    if "running" not in state or amb.get("started") is not True or restarts:
-        now = next(iter(state), "unknown")
-        return [live.exec_failure(("spec", fld, i), f"db-ambassador is not running alongside app: its status is {now}, "
-                                  f"started={amb.get('started')}, restarted {restarts} time(s).",
-                                  "A native sidecar keeps running; read `kubectl logs -c db-ambassador --previous`.")]
-    return []
+    return live.sidecar_running(status, AMBASSADOR, ("spec", fld, i), "app",
+                                "a regular container, started together with app")
 
 
 ambassador_live = live.live_exercise(

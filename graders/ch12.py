@@ -664,7 +664,7 @@ def _plan(answer: Answer) -> live.Plan:
     docroot = f"{www}/.podcourse-www"
     log = f"{logs[1]}/{LOG_FILE}"
     web_script = (f"mkdir -p {shlex.quote(docroot)} && for f in ready healthz status; do echo ok > "
-                  f"{shlex.quote(docroot)}/$f; done && (while true; do echo \"$(date) GET / 200\" >> "
+                  f"{shlex.quote(docroot)}/$f; done || exit 1; (while true; do echo \"$(date) GET / 200\" >> "
                   f"{shlex.quote(log)}; sleep 2; done) & exec httpd -f -p {WEB_PORT} -h {shlex.quote(docroot)}")
     probes = {k: _http_probe(web, web[k]) for k in ("startupProbe", "readinessProbe", "livenessProbe")
               if isinstance(web.get(k), dict)}
@@ -714,20 +714,11 @@ def _sidecar_beside_web(handle: Any, report: Any, plan: live.Plan) -> list[str]:
 
     time.sleep(live.TIMING["settle"])
     status = live.pod_status(handle, report)
-    inits = {s.get("name"): s for s in dicts(status.get("initContainerStatuses"))}
     fld, i = plan.facts["shipper"]
     where = ("spec", fld, i)
-    if SHIPPER not in inits:
-        return [live.exec_failure(where, "log-shipper appears among the Pod's containerStatuses: a regular "
-                                  "container, not a native sidecar.",
-                                  "Move log-shipper to spec.initContainers with `restartPolicy: Always`.")]
-    s = inits[SHIPPER]
-    state = s.get("state") if isinstance(s.get("state"), dict) else {}
-    restarts = s.get("restartCount") if isinstance(s.get("restartCount"), int) else 0
-    if "running" not in state or s.get("started") is not True or restarts:
-        return [live.exec_failure(where, f"log-shipper is not running beside web: {next(iter(state), 'unknown')}, "
-                                  f"started={s.get('started')}, restarted {restarts} time(s).",
-                                  "Read `kubectl logs storefront -c log-shipper --previous`.")]
+    failed = live.sidecar_running(status, SHIPPER, where, WEB)
+    if failed:
+        return failed
     log = f"{plan.facts['logs']}/{LOG_FILE}"
     seen = live.retry(lambda: handle.exec(SHIPPER, ["cat", log]), lambda r: r.ok and "GET" in r.stdout)
     if not (seen.ok and "GET" in seen.stdout):

@@ -798,21 +798,12 @@ def _sidecar_alongside(handle: Any, report: Any, plan: live.Plan) -> list[str]:
     """The Pod's status: db-proxy is an init container that has started and keeps running, next to app."""
     time.sleep(live.TIMING["settle"])
     status = live.pod_status(handle, report)
-    inits = {s.get("name"): s for s in _items(status.get("initContainerStatuses"))}
     regular = {s.get("name"): s for s in _items(status.get("containerStatuses"))}
     fld, i = plan.facts["proxy"]
-    if PROXY not in inits:
-        return [live.exec_failure(("spec", fld, i), "db-proxy appears among the Pod's containerStatuses, not its "
-                                  "initContainerStatuses: it is a regular container, started after migrate.",
-                                  "Move db-proxy to spec.initContainers with `restartPolicy: Always`.")]
-    proxy = inits[PROXY]
-    state = proxy.get("state") if isinstance(proxy.get("state"), dict) else {}
-    restarts = proxy.get("restartCount") if isinstance(proxy.get("restartCount"), int) else 0
-    if "running" not in state or proxy.get("started") is not True or restarts:
-        now = next(iter(state), "unknown")
-        return [live.exec_failure(("spec", fld, i), f"db-proxy is not running alongside app: its init container "
-                                  f"status is {now}, started={proxy.get('started')}, restarted {restarts} time(s).",
-                                  "A native sidecar keeps running; read `kubectl logs -c db-proxy --previous`.")]
+    failed = live.sidecar_running(status, PROXY, ("spec", fld, i), APP,
+                                  "it is a regular container, started after migrate")
+    if failed:
+        return failed
     app = regular.get(APP)
     app_state = app.get("state") if isinstance(app, dict) and isinstance(app.get("state"), dict) else {}
     if "running" not in app_state:

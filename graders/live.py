@@ -29,7 +29,7 @@ import secrets
 import shlex
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -321,6 +321,29 @@ def pod_status(handle: Any, report: Any) -> dict[str, Any]:
         got = report.pod
     status = got.get("status") if isinstance(got, dict) else None
     return status if isinstance(status, dict) else {}
+
+
+def sidecar_running(status: Mapping[str, Any], name: str, where: tuple[Any, ...], partner: str,
+                    regular_note: str = "a regular container, not a native sidecar") -> list[str]:
+    """[] when `name` is a native sidecar that started and keeps running without restarts, else one failure.
+
+    A native sidecar reports in `status.initContainerStatuses`, `started: true`, in state `running`; a
+    restart since Ready means it did not keep running beside `partner`.
+    """
+    inits = {s.get("name"): s for s in status.get("initContainerStatuses") or () if isinstance(s, dict)}
+    if name not in inits:
+        return [_exec_failure(where, f"{name} appears among the Pod's containerStatuses, not its "
+                             f"initContainerStatuses: {regular_note}.",
+                             f"Move {name} to spec.initContainers with `restartPolicy: Always`.")]
+    s = inits[name]
+    state = s.get("state") if isinstance(s.get("state"), dict) else {}
+    restarts = s.get("restartCount") if isinstance(s.get("restartCount"), int) else 0
+    if "running" not in state or s.get("started") is not True or restarts:
+        now = next(iter(state), "unknown")
+        return [_exec_failure(where, f"{name} is not running alongside {partner}: its init container status is "
+                             f"{now}, started={s.get('started')}, restarted {restarts} time(s).",
+                             f"A native sidecar keeps running; read `kubectl logs -c {name} --previous`.")]
+    return []
 
 
 def _retry(fn: Callable[[], Any], ok: Callable[[Any], bool], attempts: int = 4) -> Any:
