@@ -454,10 +454,10 @@ def test_hostile_input_never_raises(doc: object) -> None:
 
 
 def test_preset_names() -> None:
-    """Are default, all, none, beginner and ch1..ch10 all offered?"""
+    """Are default, all, none, beginner and ch1..ch12 all offered?"""
     names = preset_names()
     assert names[:4] == ["default", "all", "none", "beginner"]
-    assert [f"ch{n}" for n in range(1, 11)] == names[4:]
+    assert [f"ch{n}" for n in range(1, 13)] == names[4:]
 
 
 def test_presets_name_only_registered_lints() -> None:
@@ -490,7 +490,9 @@ def test_default_all_none() -> None:
         ("ch7", {"probe-readiness-missing", "probe-liveness-missing"}, {"resources-requests-missing"}),
         ("ch8", {"resources-requests-missing", "resources-limits-missing", "probe-readiness-missing"}, {"run-as-root"}),
         ("ch9", {"run-as-root", "privileged-container", "capabilities-not-dropped"}, {"naked-pod"}),
-        ("ch10", {"naked-pod", "run-as-root"}, set()),
+        ("ch10", {"naked-pod", "run-as-root"}, {"named-port-unknown"}),
+        ("ch11", {"named-port-unknown", "naked-pod", "probe-readiness-missing", "run-as-root"}, set()),
+        ("ch12", {"capabilities-not-dropped", "privilege-escalation-allowed", "run-as-root", "host-namespaces"}, set()),
     ],
 )
 def test_chapter_presets(preset: str, on: set[str], off: set[str]) -> None:
@@ -502,8 +504,14 @@ def test_chapter_presets(preset: str, on: set[str], off: set[str]) -> None:
 
 def test_chapters_are_cumulative() -> None:
     """Does each chapter keep every lint of the chapter before it?"""
-    for n in range(2, 11):
+    for n in range(2, 13):
         assert enabled_lints(Options(preset=f"ch{n - 1}")) <= enabled_lints(Options(preset=f"ch{n}"))
+
+
+def test_capstone_preset_is_every_lint() -> None:
+    """Does the last chapter (ch12, the capstone) check every lint, so a new lint must be placed in a chapter?"""
+    assert enabled_lints(Options(preset="ch12")) == set(lints.LINTS)
+    assert enabled_lints(Options(preset="ch11")) == enabled_lints(Options(preset="ch10")) | {"named-port-unknown"}
 
 
 def test_disabled_and_enabled() -> None:
@@ -513,13 +521,15 @@ def test_disabled_and_enabled() -> None:
     assert "image-tag-latest" not in got
     assert "run-as-root" in got
     assert "memory-millibytes" in got
-    assert "not-a-rule" not in enabled_lints(Options(enabled=frozenset({"not-a-rule"})))
+    # An id that is no lint is an error, not a no-op (tests/test_disable.py has the cases).
+    with pytest.raises(ValueError, match="not-a-rule"):
+        enabled_lints(Options(enabled=frozenset({"not-a-rule"})))
 
 
-@pytest.mark.parametrize("preset", ["nope", "", "Default", "ch11", None, 3])
+@pytest.mark.parametrize("preset", ["nope", "", "Default", "ch13", "ch0", None, 3])
 def test_unknown_preset(preset: object) -> None:
     """Does an unknown preset raise ValueError that lists the valid names?"""
-    with pytest.raises(ValueError, match="ch10"):
+    with pytest.raises(ValueError, match="ch12"):
         enabled_lints(Options(preset=preset))  # type: ignore[arg-type]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from course.checker.model import PodView, dig, mapping, sequence
 from course.checker.quantity import QuantityError, parse_quantity, suffix_of
+from course.checker.validation._names import port_name as port_name_errors
 from course.findings import DOCS, Finding, Key, Path, Rule, register
 
 LintFn = Callable[[PodView], Iterator[Finding]]
@@ -239,6 +240,92 @@ def _liveness(pod: PodView) -> Iterator[Finding]:
             pod.at("containers", i),
             f"{_label('containers', i, c)} has no livenessProbe, so a hung process is never restarted",
         )
+
+
+_NAMED_PORT_EFFECT = {
+    "startupProbe": "the container never counts as started: it never becomes Ready and its liveness and "
+    "readiness probes never run",
+    "readinessProbe": "the container never becomes Ready and no Service sends it traffic",
+    "livenessProbe": "the probe never fails and a hung container is never restarted",
+    "postStart": "the hook fails and the container is killed (FailedPostStartHook)",
+    "preStop": "the hook fails (FailedPreStopHook) and the container stops without it",
+}
+_SIDECAR_STARTUP_EFFECT = "the sidecar never counts as started and the init and app containers after it never start"
+
+
+def _named_port_handlers(c: dict[str, Any]) -> Iterator[tuple[tuple[str, ...], str, str]]:
+    """(path below the container, what, effect key) of each probe or hook port given by name.
+
+    Probes resolve httpGet and tcpSocket ports by name; hooks only httpGet (the kubelet runs no
+    tcpSocket hook at all). gRPC ports are numbers only.
+    """
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        for kind in ("httpGet", "tcpSocket"):
+            port = dig(c, probe, kind, "port")
+            if isinstance(port, str):
+                yield (probe, kind, "port"), port, probe
+    for hook in ("postStart", "preStop"):
+        port = dig(c, "lifecycle", hook, "httpGet", "port")
+        if isinstance(port, str):
+            yield ("lifecycle", hook, "httpGet", "port"), port, hook
+
+
+@lint(
+    Rule(
+        id="named-port-unknown",
+        severity="warning",
+        category="lint",
+        summary="A probe or lifecycle hook names a port that its container does not declare.",
+        hint="Declare the port with that name in this container (ports: [{name: http, containerPort: 8080}]) "
+        "or give the number; a probe or hook looks a port name up only in its own container's ports.",
+        docs=_PROBES + "#use-a-named-port",
+        passing=_pod(
+            _APP + "    ports:\n    - {name: http, containerPort: 80}\n"
+            "    livenessProbe:\n      httpGet: {path: /, port: http}\n"
+        ),
+        failing=_pod(
+            _APP + "    ports:\n    - containerPort: 80\n    livenessProbe:\n      httpGet: {path: /, port: http}\n"
+        ),
+        description="The API server accepts any well-formed port name, but the kubelet resolves it in the "
+        "container's own ports list. When no port there has the name, every probe errors (event "
+        '`Liveness probe errored and resulted in unknown state: strconv.Atoi: parsing "http": invalid '
+        'syntax`, or `port "http" not found` from newer kubelets) and the kubelet throws the result '
+        "away instead of counting a failure: a readiness probe stays at its initial not-ready, a liveness "
+        "probe never restarts the container, a startup probe never lets the container count as started. "
+        "A postStart httpGet hook fails, so the container is killed; a preStop hook fails and is skipped.",
+    )
+)
+def _named_port_unknown(pod: PodView) -> Iterator[Finding]:
+    running = [(f, i, c) for f, i, c in _workload_containers(pod) if f == "containers" or _is_sidecar(c)]
+    declared: list[tuple[str, set[str]]] = []
+    for fld, i, c in running:
+        names = {n for p in sequence(c.get("ports")) if isinstance(n := mapping(p).get("name"), str) and n}
+        declared.append((_label(fld, i, c), names))
+    for (fld, i, c), (label, own) in zip(running, declared, strict=True):
+        for rel, port, what in _named_port_handlers(c):
+            # Not a valid port name at all: validation reports it (handler-field).
+            if port in own or port_name_errors(port):
+                continue
+            import difflib  # only when there is something to report
+
+            guess = difflib.get_close_matches(port, sorted(own), n=1, cutoff=0.6)
+            if guess:
+                shown = f' (did you mean "{guess[0]}"?)'
+            elif own:
+                shown = " (its port names: " + ", ".join(f'"{n}"' for n in sorted(own)) + ")"
+            else:
+                shown = " (it names none of its ports)"
+            others = [lbl for lbl, names in declared if lbl != label and port in names]
+            if others:
+                shown += f"; {others[0]} declares it, but each container looks names up in its own ports only"
+            sidecar_startup = fld == "initContainers" and what == "startupProbe"
+            effect = _SIDECAR_STARTUP_EFFECT if sidecar_startup else _NAMED_PORT_EFFECT[what]
+            yield pod.finding(
+                "named-port-unknown",
+                pod.at(fld, i, *rel),
+                f'{label}: {".".join(rel)} "{port}" names no port of this container{shown}; '
+                f"the kubelet cannot resolve it, so {effect}",
+            )
 
 
 # --- resources -------------------------------------------------------------------------------
@@ -495,7 +582,7 @@ def _run_as_root(pod: PodView) -> Iterator[Finding]:
         failing=_pod(_APP, "  securityContext:\n    runAsGroup: 1000\n"),
         description="The API server accepts it, but the CRI says a runtime must refuse a group without a "
         "user, and the pause container gets the pod-level settings: the Pod stays ContainerCreating "
-        "with FailedCreatePodSandBox \"user group ... is specified without user\" (containerd 2.x, "
+        'with FailedCreatePodSandBox "user group ... is specified without user" (containerd 2.x, '
         "seen on the course cluster).",
     )
 )
@@ -508,7 +595,7 @@ def _group_without_user(pod: PodView) -> Iterator[Finding]:
             "run-as-group-without-user",
             pod.at("securityContext", "runAsGroup"),
             f"spec.securityContext sets runAsGroup: {psc['runAsGroup']} but no runAsUser; the container "
-            "runtime refuses to create the Pod sandbox (\"user group is specified without user\")",
+            'runtime refuses to create the Pod sandbox ("user group is specified without user")',
         )
 
 

@@ -2,16 +2,21 @@
 
 Chapter presets are cumulative: `ch8` keeps every lint of `ch1`..`ch7` and adds
 the resource lints. `default` is every lint whose rule is `default_enabled`.
+
+`disabled` and `enabled` name lint ids only: an id that is no lint is an error
+(ValueError, with a did-you-mean), not a silent no-op, so a typo in a CI job's
+`--disable` does not pass unnoticed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from course.checker import lints
 from course.checker.model import Options
-from course.findings import get
+from course.findings import all_rules, get
 
 
 @dataclass(frozen=True)
@@ -24,9 +29,10 @@ class PresetSpec:
     defaults: bool = False
 
 
-_BEGINNER = frozenset({"image-tag-latest", "memory-millibytes", "memory-no-unit", "cpu-units",
-                       "run-as-group-without-user"})
-# What each chapter adds (1 Pods vs containers ... 10 design patterns & troubleshooting).
+_BEGINNER = frozenset(
+    {"image-tag-latest", "memory-millibytes", "memory-no-unit", "cpu-units", "run-as-group-without-user"}
+)
+# What each chapter adds (1 Pods vs containers ... 12 capstone).
 _CHAPTER_ADDS: dict[int, tuple[str, frozenset[str]]] = {
     1: ("Pods vs containers", _BEGINNER),
     2: ("namespaces and the pause container", frozenset()),
@@ -51,7 +57,14 @@ _CHAPTER_ADDS: dict[int, tuple[str, frozenset[str]]] = {
             }
         ),
     ),
-    10: ("design patterns and troubleshooting", frozenset({"naked-pod"})),
+    10: ("design patterns", frozenset({"naked-pod"})),
+    # Troubleshooting diagnoses whatever earlier chapters taught, plus the probe or hook port name
+    # the container does not declare ("runs but never Ready"). Not in ch7: its fix-the-probes
+    # exercise has the learner find that typo without the checker (tests/test_graders_ch7.py).
+    11: ("troubleshooting", frozenset({"named-port-unknown"})),
+    # The capstone Pod is graded against all of it, restricted Pod Security included (ch9's
+    # security lints); tests/test_lints.py requires that ch12 is every lint there is.
+    12: ("capstone", frozenset()),
 }
 
 
@@ -82,12 +95,56 @@ def _lint_ids() -> dict[str, bool]:
     return {rid: get(rid).default_enabled for rid in lints.LINTS}
 
 
+_CATEGORY_WORDS = {
+    "load": "a loading",
+    "schema": "a schema",
+    "validation": "an API-server validation",
+    "pss": "a Pod Security Standards",
+    "qos": "a QoS",
+    "live": "a live-cluster",
+    "sandbox": "a grading-sandbox",
+}
+
+
+def _check_ids(ids: Iterable[str], known: dict[str, bool], verb: str) -> None:
+    """Raise ValueError for an id in `ids` that names no lint, saying which ids are valid."""
+    for rid in sorted(ids, key=str):
+        if rid not in known:
+            raise ValueError(unknown_lint_message(rid, sorted(known), verb))
+
+
+def unknown_lint_message(rid: object, known: list[str], verb: str = "disable") -> str:
+    """Why `rid` cannot be switched: a check that is no lint, a near miss, or no rule at all."""
+    import difflib  # only on the error path
+
+    listed = f"Lints: {', '.join(known)} (`pod-course rules` describes each)."
+    rule = all_rules().get(rid) if isinstance(rid, str) else None
+    if rule is not None:
+        what = _CATEGORY_WORDS.get(rule.category, rule.category)
+        return (
+            f"cannot {verb} {rid!r}: it is {what} check, not a lint, and only lints can be "
+            f"switched off or on (schema, validation, Pod Security and QoS findings say what Kubernetes "
+            f"itself does with the manifest, so they always show). {listed}"
+        )
+    if not isinstance(rid, str):
+        return f"cannot {verb} {rid!r}: a rule id is a string. {listed}"
+    parts = [p.strip() for p in rid.split(",") if p.strip()]
+    if len(parts) > 1:
+        per = f"--{verb}" if verb == "disable" else "entry"
+        return f"cannot {verb} {rid!r}: name one rule per {per} ({', '.join(map(repr, parts))}). {listed}"
+    guess = difflib.get_close_matches(rid.strip().lower(), known, n=1, cutoff=0.6)
+    mean = f" Did you mean {guess[0]!r}?" if guess else ""
+    return f"cannot {verb} {rid!r}: no rule has this id.{mean} {listed}"
+
+
 @lru_cache(maxsize=256)
 def _resolve(preset: str, disabled: frozenset[str], enabled: frozenset[str]) -> frozenset[str]:
     spec = PRESETS.get(preset)
     if spec is None:
         raise ValueError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}")
     known = _lint_ids()
+    _check_ids(disabled, known, "disable")
+    _check_ids(enabled, known, "enable")
     if spec.everything:
         base = set(known)
     elif spec.defaults:
@@ -100,7 +157,8 @@ def _resolve(preset: str, disabled: frozenset[str], enabled: frozenset[str]) -> 
 def enabled_lints(options: Options) -> frozenset[str]:
     """Lint ids on for these options: the preset's, minus `disabled`, plus `enabled`.
 
-    Raises ValueError (naming the valid presets) for an unknown preset.
+    Raises ValueError (naming the valid presets) for an unknown preset, and (naming the lint
+    ids, with a did-you-mean) for a disabled or enabled id that is no lint.
     """
     preset = options.preset
     if not isinstance(preset, str):

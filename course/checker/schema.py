@@ -29,23 +29,61 @@ _INT64 = (-(2**63), 2**63 - 1)
 _CONTAINERS = ("core.v1.Container", "core.v1.EphemeralContainer")
 
 _POD_API = DOCS + "reference/kubernetes-api/workload-resources/pod-v1/"
-# The page that explains an enum field's values, by field name (the pod API reference otherwise).
-_ENUM_DOCS = {
-    "imagePullPolicy": DOCS + "concepts/containers/images/#image-pull-policy",
-    "restartPolicy": DOCS + "concepts/workloads/pods/pod-lifecycle/#restart-policy",
-    "dnsPolicy": DOCS + "concepts/services-networking/dns-pod-service/#pod-s-dns-policy",
-    "protocol": DOCS + "reference/networking/service-protocols/",
-    "terminationMessagePolicy": DOCS + "tasks/debug/debug-application/determine-reason-pod-failure/",
-    "scheme": DOCS + "tasks/configure-pod-container/configure-liveness-readiness-startup-probes/",
-    "operator": DOCS + "concepts/scheduling-eviction/taint-and-toleration/",
-    "effect": DOCS + "concepts/scheduling-eviction/taint-and-toleration/",
-    "mountPropagation": DOCS + "concepts/storage/volumes/#mount-propagation",
-    "procMount": DOCS + "concepts/security/pod-security-standards/",
-    "type": DOCS + "tasks/configure-pod-container/security-context/",
-    "preemptionPolicy": DOCS + "concepts/scheduling-eviction/pod-priority-preemption/",
-    "fsGroupChangePolicy": DOCS + "tasks/configure-pod-container/security-context/",
-    "medium": DOCS + "concepts/storage/volumes/#emptydir",
+_PROBES = DOCS + "tasks/configure-pod-container/configure-liveness-readiness-startup-probes/"
+_SECURITY_CONTEXT = DOCS + "tasks/configure-pod-container/security-context/"
+_TAINTS = DOCS + "concepts/scheduling-eviction/taint-and-toleration/"
+_SPREAD = DOCS + "concepts/scheduling-eviction/topology-spread-constraints/"
+# The page that explains an enum field's values, by (definition, field): a field name alone is
+# ambiguous (a Pod's restartPolicy is not a container's, `type` and `operator` mean different
+# things in different objects). Fields not listed link to the pod API reference.
+# tests/test_schema.py checks that every closed field of every shipped schema is listed.
+_ENUM_DOCS: dict[tuple[str, str], str] = {
+    **{
+        (c, f): page
+        for c in _CONTAINERS
+        for f, page in {
+            "imagePullPolicy": DOCS + "concepts/containers/images/#image-pull-policy",
+            "terminationMessagePolicy": DOCS
+            + "tasks/debug/debug-application/determine-reason-pod-failure/#customizing-the-termination-message",
+            # A container's own restartPolicy makes an init container a sidecar (and, with
+            # ContainerRestartRules, lets an app container restart alone).
+            "restartPolicy": DOCS + "concepts/workloads/pods/sidecar-containers/",
+        }.items()
+    },
+    ("core.v1.PodSpec", "restartPolicy"): DOCS + "concepts/workloads/pods/pod-lifecycle/#restart-policy",
+    ("core.v1.PodSpec", "dnsPolicy"): DOCS + "concepts/services-networking/dns-pod-service/#pod-s-dns-policy",
+    ("core.v1.PodSpec", "preemptionPolicy"): DOCS
+    + "concepts/scheduling-eviction/pod-priority-preemption/#non-preempting-priority-class",
+    ("core.v1.ContainerPort", "protocol"): _POD_API + "#ports",
+    ("core.v1.ContainerResizePolicy", "restartPolicy"): DOCS
+    + "tasks/configure-pod-container/resize-container-resources/#container-resize-policies",
+    ("core.v1.HTTPGetAction", "scheme"): _PROBES + "#http-probes",
+    ("core.v1.Toleration", "operator"): _TAINTS,
+    ("core.v1.Toleration", "effect"): _TAINTS,
+    ("core.v1.NodeSelectorRequirement", "operator"): DOCS + "concepts/scheduling-eviction/assign-pod-node/#operators",
+    ("meta.v1.LabelSelectorRequirement", "operator"): DOCS
+    + "concepts/overview/working-with-objects/labels/#set-based-requirement",
+    ("core.v1.TopologySpreadConstraint", "whenUnsatisfiable"): _SPREAD,
+    ("core.v1.TopologySpreadConstraint", "nodeAffinityPolicy"): _SPREAD,
+    ("core.v1.TopologySpreadConstraint", "nodeTaintsPolicy"): _SPREAD,
+    ("core.v1.VolumeMount", "mountPropagation"): DOCS + "concepts/storage/volumes/#mount-propagation",
+    ("core.v1.VolumeMount", "recursiveReadOnly"): DOCS + "concepts/storage/volumes/#recursive-read-only-mounts",
+    ("core.v1.EmptyDirVolumeSource", "medium"): DOCS + "concepts/storage/volumes/#emptydir",
+    ("core.v1.HostPathVolumeSource", "type"): DOCS + "concepts/storage/volumes/#hostpath",
+    ("core.v1.SecurityContext", "procMount"): DOCS + "concepts/workloads/pods/user-namespaces/",
+    ("core.v1.SeccompProfile", "type"): DOCS + "tutorials/security/seccomp/",
+    ("core.v1.AppArmorProfile", "type"): DOCS + "tutorials/security/apparmor/",
+    ("core.v1.PodSecurityContext", "fsGroupChangePolicy"): _SECURITY_CONTEXT
+    + "#configure-volume-permission-and-ownership-change-policy-for-pods",
+    ("core.v1.PodSecurityContext", "supplementalGroupsPolicy"): _SECURITY_CONTEXT + "#supplementalgroupspolicy",
+    ("core.v1.PodOS", "name"): DOCS + "concepts/workloads/pods/#pod-os",
 }
+
+
+def enum_docs(owner: str, field: str) -> str:
+    """The docs page for the values of `field` in the schema definition `owner`."""
+    return _ENUM_DOCS.get((owner, field), _POD_API)
+
 
 # Fields the OpenAPI schema marks required that are not the schema stage's to report: the API
 # server takes the zero value (a sleep of 0 seconds, an empty header value or sysctl value, a
@@ -112,7 +150,8 @@ register(
         category="schema",
         summary="A field that accepts only a fixed set of values holds another value.",
         hint="Use one of the values the message lists (they are case-sensitive).",
-        docs=DOCS + "concepts/containers/images/#image-pull-policy",
+        # Each finding links the page about its own field (`_ENUM_DOCS`); this is the page for all.
+        docs=_POD_API,
         passing=_OK + "    imagePullPolicy: IfNotPresent\n",
         failing=_OK + "    imagePullPolicy: IfNotPresnt\n",
     )
@@ -339,7 +378,8 @@ class _Walker:
             node = self.defs.get(node, "*")
         return node, name
 
-    def walk(self, value: Any, node: Any, path: Path) -> None:
+    def walk(self, value: Any, node: Any, path: Path, owner: str = "") -> None:
+        """Check `value` against `node`; `owner` is the definition whose property `value` is."""
         if value is None:  # JSON null means "unset"; required fields are checked by the parent
             return
         node, name = self.resolve(node)
@@ -364,14 +404,14 @@ class _Walker:
                 return
             item = node["i"]
             for i, v in enumerate(value):
-                self.walk(v, item, (*path, i))
+                self.walk(v, item, (*path, i), owner)
         elif t == "s":
             if not _is_str(value):
                 self.type_error(value, node, path)
                 return
             enum = node.get("e")
             if enum and value not in enum and value != "":
-                self.enum_error(value, enum, path)
+                self.enum_error(value, enum, path, owner)
             elif node.get("f") == "byte" and isinstance(value, str):
                 self.check_base64(value, path)
         elif t == "i":
@@ -426,7 +466,7 @@ class _Walker:
             key = _key(k)
             sub = props.get(key)
             if sub is not None:
-                self.walk(v, sub, (*path, key))
+                self.walk(v, sub, (*path, key), name)
             elif extra is not None:
                 if extra != "*":
                     self.walk(v, extra, (*path, Key(key)))
@@ -565,15 +605,21 @@ class _Walker:
                 return "- 1"
         return "- ..."
 
-    def enum_error(self, value: Any, enum: list[str], path: Path) -> None:
+    def enum_error(self, value: Any, enum: list[str], path: Path, owner: str = "") -> None:
         allowed = ", ".join(json.dumps(e) for e in enum)
         guess = _suggest(str(value), enum)
         hint = f"Did you mean {json.dumps(guess)}? Values are case-sensitive." if guess else None
-        field = next((s for s in reversed(path) if isinstance(s, str)), "")
-        self.out.append(make_finding(
-            "enum-value", path, f"unsupported value {_show(value)}: must be one of {allowed}", hint=hint,
-            positions=self.positions, docs=_ENUM_DOCS.get(field, _POD_API),
-        ))
+        field = next((s for s in reversed(path) if isinstance(s, str) and not isinstance(s, Key)), "")
+        self.out.append(
+            make_finding(
+                "enum-value",
+                path,
+                f"unsupported value {_show(value)}: must be one of {allowed}",
+                hint=hint,
+                positions=self.positions,
+                docs=enum_docs(owner, field),
+            )
+        )
 
     def check_base64(self, value: str, path: Path) -> None:
         import base64
