@@ -8,40 +8,51 @@ aggregation (regular containers and sidecars add up, a plain init container runs
 started before it). The report ends with a summary: how many requirements are met and which to change.
 The live check runs the Pod in a sandbox that enforces `restricted`, with busybox stand-ins for the images
 the course cluster does not have.
+
+Exercises 2 and 3 take that Pod into production: a change request (a TLS proxy joins the Pod) and an incident
+review (an OOM kill read from `kubectl` output, then fixed). Each grades its new requirement and, in groups,
+every storefront case again (`earlier`), so a change that breaks the brief loses exactly those points.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from graders import live
-from graders.answers import Answer
+from graders.answers import Answer, load_answer
 from graders.ch1 import is_pod
 from graders.ch7 import failure_window, resolve_port, setting, startup_budget
 from graders.ch9 import pod_security, violation_text
+from graders.ch11 import field_matches
 from graders.core import (
     Case,
     CaseResult,
+    CaseTest,
     Exercise,
     Fail,
+    _outcome,
     declares_port,
     dicts,
     errors,
     find_container,
     kept,
     mount_of,
+    norm_path,
     pod,
     same_image,
     same_path,
     shell_words,
     short_repr,
     spec_of,
+    words,
     writes_file,
 )
 
@@ -437,13 +448,20 @@ def _memory_budget(answer: Answer) -> Any:
     return True
 
 
-def _needs_met(answer: Answer) -> Any:
+def needs_met(needs: Mapping[str, int], together: Mapping[str, int] | None = None) -> CaseTest:
+    """A case test: each container of `needs` may use at least that much memory, and a pod-level memory limit
+    covers `together` (what every container needs), aggregated as the scheduler aggregates."""
+    together = needs if together is None else together
+    return lambda answer: _needs_met_for(answer, needs, together)
+
+
+def _needs_met_for(answer: Answer, needs: Mapping[str, int], together: Mapping[str, int]) -> Any:
     from course.checker import defaults
 
     doc = pod(answer)
     pl = defaults.pod_level(spec_of(doc))
     pod_limit = pl.limits["memory"][0] if pl is not None and "memory" in pl.limits else None
-    for name, need in MEMORY_NEEDS.items():
+    for name, need in needs.items():
         fld, i, c = _need(doc, name, f"Add the `{name}` container of the brief.")
         own = defaults.container_limits(c).get("memory")
         cap = own[0] if own is not None else pod_limit
@@ -457,7 +475,7 @@ def _needs_met(answer: Answer) -> Any:
                         "it would be OOM-killed.", path=f"spec.{fld}[{i}].resources.limits.memory",
                         hint=f"Give {name} at least {_mem(Fraction(need))} (request and limit).")
     if pod_limit is not None:
-        shares = {name: Fraction(need) for name, need in MEMORY_NEEDS.items()}
+        shares = {name: Fraction(need) for name, need in together.items()}
         spec = {"initContainers": [], "containers": []}
         for fld in ("initContainers", "containers"):
             for c in dicts(spec_of(doc).get(fld)):
@@ -471,6 +489,9 @@ def _needs_met(answer: Answer) -> Any:
                         "need together.", path="spec.resources.limits.memory",
                         hint=f"Set it to at least {_mem(total[0])}.")
     return True
+
+
+_needs_met = needs_met(MEMORY_NEEDS)
 
 
 # ---------------------------------------------------------------------------
@@ -602,6 +623,343 @@ storefront = Capstone(
         Case("the checker reports no errors", 1, _clean, hidden=True),
     ],
 )
+
+# ---------------------------------------------------------------------------
+# Earlier requirements, reused: a change or a fix must not break what the brief already asked
+# ---------------------------------------------------------------------------
+
+
+def earlier(*tests: CaseTest, first: CaseTest | None = None) -> CaseTest:
+    """A case test passing when every storefront case whose test is among `tests` passes on the answer;
+    its message lists each earlier requirement that no longer holds, with that case's own message.
+
+    `first` must pass before any of them counts: keeping the brief earns nothing while the change itself
+    is not there (an unchanged Exercise 1 Pod keeps everything)."""
+    cases = [c for c in storefront.cases if c.test in tests]
+
+    def test(answer: Answer) -> Any:
+        if first is not None:
+            verdict = first(answer)
+            if verdict is not None and verdict is not True:
+                return verdict
+        lines = []
+        for c in cases:
+            passed, messages = _outcome(c, answer)
+            if not passed:
+                lines.append(f"no longer met: {c.name}")
+                lines += ["  " + part for m in messages for part in m.splitlines()]
+        return "\n".join(lines) if lines else True
+
+    return test
+
+
+# (case name, points, the storefront tests it groups, hidden): every storefront case is in exactly one group.
+EARLIER: Sequence[tuple[str, float, tuple[CaseTest, ...], bool]] = (
+    ("still met: the Pod, fetch-config first, web, log-shipper as native sidecar, the shared logs, metrics", 2,
+     (_pod_named, _fetch_first, _web_kept, _sidecar, _logs_shared, _metrics), False),
+    ("still met: web's three probes within the latency budget", 1, (_readiness, _liveness, _startup), False),
+    (f"still met: Guaranteed, the whole Pod within {POD_MEMORY // MI}Mi", 2, (_guaranteed, _memory_budget), False),
+    (f"still met: restricted, user {UID}, read-only root filesystems, no token", 2,
+     (_restricted, _uid, _read_only_roots, _no_token), False),
+    ("still met: every container's memory need, and no checker errors", 1, (_needs_met, _clean), True),
+)
+
+# ---------------------------------------------------------------------------
+# Exercise 2 - a change request: a TLS-terminating proxy joins the Pod
+# ---------------------------------------------------------------------------
+
+TLS = "tls-proxy"
+TLS_IMAGE = "ghcr.io/example/tls-proxy:1.8.2"
+TLS_PORT, TLS_PORT_NAME = 8443, "https"
+TLS_DIR, TLS_SECRET = "/etc/tls", "storefront-tls"
+TLS_KEYS = ("tls.crt", "tls.key")
+TLS_ARGS = [f"--listen=:{TLS_PORT}", f"--upstream=http://localhost:{WEB_PORT}", f"--cert={TLS_DIR}/tls.crt",
+            f"--key={TLS_DIR}/tls.key"]
+TLS_MEMORY = 96 * MI
+SECRET_DOCS = "https://kubernetes.io/docs/concepts/configuration/secret/#using-secrets-as-files-from-a-pod"
+
+
+def _proxy(doc: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    fld, i, c = _need(doc, TLS, f"Add the container `{TLS}` ({TLS_IMAGE}) beside web.")
+    where = f"spec.{fld}[{i}]"
+    if fld == "initContainers" and c.get("restartPolicy") != "Always":
+        raise Fail(f"{TLS} is a plain init container: it serves forever and never exits, so web would never start "
+                   "(the Pod waits in Init).", path=where,
+                   hint="Make it a regular container in spec.containers, or a native sidecar "
+                        "(`restartPolicy: Always`).")
+    return where, c
+
+
+def _proxy_runs(answer: Answer) -> Any:
+    where, c = _proxy(pod(answer))
+    changed = kept(c, {"name": TLS, "image": TLS_IMAGE, "args": TLS_ARGS}, where)
+    return changed if changed is not None else True
+
+
+def _proxy_port(answer: Answer) -> Any:
+    where, c = _proxy(pod(answer))
+    if not declares_port(c, TLS_PORT):
+        return Fail(f"{TLS} does not declare port {TLS_PORT}, where it listens (--listen=:{TLS_PORT}).",
+                    path=f"{where}.ports",
+                    hint=f"Add `ports: [{{name: {TLS_PORT_NAME}, containerPort: {TLS_PORT}}}]`.")
+    for j, p in enumerate(dicts(c.get("ports"))):
+        if p.get("containerPort") == TLS_PORT and p.get("name") != TLS_PORT_NAME:
+            named = "has no name" if p.get("name") is None else f"is named {short_repr(p.get('name'))}"
+            return Fail(f"port {TLS_PORT} {named}; the Service's targetPort is the name {TLS_PORT_NAME}.",
+                        path=f"{where}.ports[{j}].name", hint=f"Name it `{TLS_PORT_NAME}`.")
+    return True
+
+
+def _secret_of(v: Mapping[str, Any]) -> tuple[Any, Any] | None:
+    """(Secret name, items) when the volume projects a Secret (a `secret` volume or a `projected` source)."""
+    if isinstance(v.get("secret"), dict):
+        return v["secret"].get("secretName"), v["secret"].get("items")
+    projected = v.get("projected")
+    if isinstance(projected, dict):
+        for s in dicts(projected.get("sources")):
+            if isinstance(s.get("secret"), dict):
+                return s["secret"].get("name"), s["secret"].get("items")
+    return None
+
+
+def _is_tls_volume(doc: dict[str, Any], name: Any) -> bool:
+    v = _volume(doc, name)
+    got = _secret_of(v) if v is not None else None
+    return got is not None and got[0] == TLS_SECRET
+
+
+def _proxy_certs(answer: Answer) -> Any:
+    doc = pod(answer)
+    where, c = _proxy(doc)
+    m = _mount_at(c, TLS_DIR)
+    if m is None:
+        other = next((x for x in dicts(c.get("volumeMounts")) if _is_tls_volume(doc, x.get("name"))), None)
+        if other is not None:
+            return Fail(f"{TLS} mounts the Secret at {short_repr(other.get('mountPath'))}, but its args read "
+                        f"{TLS_DIR}/tls.crt and {TLS_DIR}/tls.key.", path=f"{where}.volumeMounts",
+                        hint=f"Use `mountPath: {TLS_DIR}`.")
+        return Fail(f"{TLS} mounts nothing at {TLS_DIR}, so it finds no certificate and exits.",
+                    path=f"{where}.volumeMounts", hint=f"Add a volume `{{name: tls, secret: {{secretName: "
+                    f"{TLS_SECRET}}}}}` and mount it at {TLS_DIR} in {TLS}. See {SECRET_DOCS}")
+    v = _volume(doc, m.get("name"))
+    if v is None:
+        return Fail(f"{TLS} mounts volume {short_repr(m.get('name'))}, which spec.volumes does not declare.",
+                    path="spec.volumes",
+                    hint=f"Declare `{{name: {m.get('name')}, secret: {{secretName: {TLS_SECRET}}}}}`.")
+    got = _secret_of(v)
+    if got is None:
+        kind = next((k for k in v if k != "name"), "no source")
+        return Fail(f"the volume at {TLS_DIR} is {kind}, not the Secret {TLS_SECRET} that holds the certificate.",
+                    path="spec.volumes", hint=f"Use `secret: {{secretName: {TLS_SECRET}}}`.")
+    secret, items = got
+    if secret != TLS_SECRET:
+        return Fail(f"the volume at {TLS_DIR} projects the Secret {short_repr(secret)}; the certificate is in "
+                    f"{TLS_SECRET}.", path="spec.volumes", hint=f"Set `secretName: {TLS_SECRET}`.")
+    if isinstance(items, list) and items:
+        paths = {x["key"]: norm_path(x.get("path")) for x in dicts(items) if isinstance(x.get("key"), str)}
+        missing = [k for k in TLS_KEYS if paths.get(k) != k]
+        if missing:
+            return Fail(f"the volume's items do not project {' and '.join(missing)} as {TLS_DIR}/{missing[0]}: with "
+                        "items, only the keys listed appear, at the paths given.", path="spec.volumes",
+                        hint="Drop `items`, or list `{key: tls.crt, path: tls.crt}` and `{key: tls.key, path: "
+                        "tls.key}`.")
+    if m.get("subPath") or m.get("subPathExpr"):
+        return Fail(f"{TLS} mounts the Secret with a subPath; a subPath mount never receives the Secret's updates, "
+                    "so the renewed certificate would not reach the proxy.", path=f"{where}.volumeMounts",
+                    hint=f"Mount the whole volume at {TLS_DIR}, without subPath.")
+    return True
+
+
+def _key_only_in_proxy(answer: Answer) -> Any:
+    doc = pod(answer)
+    _proxy(doc)
+    for where, c in _all_containers(doc):
+        if c.get("name") == TLS:
+            continue
+        for k, m in enumerate(dicts(c.get("volumeMounts"))):
+            if _is_tls_volume(doc, m.get("name")):
+                return Fail(f"{c.get('name')} mounts the Secret {TLS_SECRET} too, so a bug in it could leak the "
+                            "private key; only the proxy terminates TLS.", path=f"{where}.volumeMounts[{k}]",
+                            hint=f"Mount the Secret in {TLS} alone.")
+        refs = [e.get("valueFrom", {}).get("secretKeyRef", {}).get("name") for e in dicts(c.get("env"))
+                if isinstance(e.get("valueFrom"), dict) and isinstance(e["valueFrom"].get("secretKeyRef"), dict)]
+        refs += [e["secretRef"].get("name") for e in dicts(c.get("envFrom")) if isinstance(e.get("secretRef"), dict)]
+        if TLS_SECRET in refs:
+            return Fail(f"{c.get('name')} reads the Secret {TLS_SECRET} into its environment; only the proxy "
+                        "needs the key.", path=f"{where}.env", hint=f"Remove the reference to {TLS_SECRET}.")
+    return True
+
+
+def _changed(answer: Answer) -> Any:
+    if find_container(pod(answer), TLS, ("containers", "initContainers")) is None:
+        return Fail(f"there is no {TLS} yet; these points are for making the change without breaking the brief.",
+                    path="spec", hint=f"Add {TLS} first.")
+    return True
+
+
+change = Capstone(
+    id="ch12.change",
+    title="Exercise 2 - a change request: TLS in the Pod",
+    answer_name="STOREFRONT_TLS",
+    intro="Copy your storefront Pod from Exercise 1 into the string and make the change.",
+    cases=[
+        Case(f"{TLS} runs {TLS_IMAGE} with the given args, beside web (a container or a native sidecar)", 2,
+             _proxy_runs),
+        Case(f"{TLS} declares port {TLS_PORT} named {TLS_PORT_NAME}", 1, _proxy_port),
+        Case(f"{TLS} reads the Secret {TLS_SECRET} at {TLS_DIR}, renewals included", 2, _proxy_certs),
+        Case(f"only {TLS} can read the TLS key", 1, _key_only_in_proxy, hidden=True),
+        Case(f"{TLS} gets at least {TLS_MEMORY // MI}Mi of memory", 1,
+             needs_met({TLS: TLS_MEMORY}, {**MEMORY_NEEDS, TLS: TLS_MEMORY}), hidden=True),
+        *[Case(name, points, earlier(*tests, first=_changed), hidden=hidden)
+          for name, points, tests, hidden in EARLIER],
+    ],
+)
+
+# ---------------------------------------------------------------------------
+# Exercise 3 - an incident review: diagnose from describe, events and logs, then fix the Pod
+# ---------------------------------------------------------------------------
+
+WEB_PEAK = 440 * MI  # what web needs since the catalogue grew
+KILLED_AT = 384 * MI  # web's memory limit in the incident report
+INCIDENT_CAUSES: dict[str, tuple[str, ...]] = {
+    "oom-killed": ("oom-killed", "oomkilled", "oom killed", "oom", "out of memory", "out-of-memory",
+                   "memory limit", "oom kill"),
+    "liveness-probe": ("liveness-probe", "liveness probe", "liveness", "livenessprobe", "failing liveness probe"),
+    "startup-probe": ("startup-probe", "startup probe", "startup", "startupprobe", "slow start"),
+    "readiness-probe": ("readiness-probe", "readiness probe", "readiness", "readinessprobe", "503"),
+    "evicted": ("evicted", "eviction", "node-pressure eviction", "node pressure", "memory pressure"),
+    "missing-config": ("missing-config", "missing config", "config missing", "no config", "fetch-config"),
+}
+INCIDENT_CHOICES = ", ".join(f'"{c}"' for c in INCIDENT_CAUSES)
+_INCIDENT_CAUSE = words({k: {" ".join(w.split()) for w in v} for k, v in INCIDENT_CAUSES.items()},
+                        clean=lambda t: " ".join(t.strip().lower().replace("_", " ").split()))
+_DECIDING = "web's Last State: Terminated, Reason: OOMKilled"
+_WHY_NOT = {
+    "liveness-probe": "a liveness restart follows `Liveness probe failed` warnings, of which there are none, and ends "
+                      "with Last State Reason Error (exit code 143, or 137 once the grace period runs out); here the "
+                      "Last State says OOMKilled",
+    "startup-probe": "the readiness probe failed with 503s, and readiness is probed only after the startup probe has "
+                     "succeeded; the few startup failures (connection refused before web listens) stayed below its "
+                     "failureThreshold, and web then ran for over a minute",
+    "readiness-probe": "a failing readiness probe never restarts a container, it only takes the Pod out of the "
+                       "Service's endpoints; the 503s are web warming its caches after each restart",
+    "evicted": "an evicted Pod ends in phase Failed with reason Evicted and is not restarted; this Pod is Running "
+               "and its web container restarts in place",
+    "missing-config": "fetch-config completed and web logged that it loaded its config; the log stops while the "
+                      "cache grows",
+}
+_EVIDENCE_WORDS = ("oomkilled", "oom-killed", "oom killed", "oom", "out of memory", "out-of-memory", "memory limit",
+                   "limit of memory", "oom killer")
+_INCIDENT_EXAMPLE = '{"cause": "...", "evidence": "...", "field": "spec....", "pod": """apiVersion: v1 ..."""}'
+
+
+def _incident(answer: Answer, key: str) -> Any:
+    data = answer.data
+    if not isinstance(data, dict):
+        raise Fail(f"{answer.name} must be a dict such as {_INCIDENT_EXAMPLE}.")
+    table = {str(k).strip().lower(): v for k, v in data.items()}
+    if "pod" not in table and ("kind" in table or "spec" in table):
+        raise Fail(f"{answer.name} holds a manifest; it is a dict of four answers, the fixed Pod under \"pod\".",
+                   hint=f"Write {_INCIDENT_EXAMPLE}.")
+    got = table.get(key)
+    if got is None or (isinstance(got, str) and not got.strip()):
+        raise Fail(f"{key} has no answer.", hint=f'Add "{key}": ... (see the task).')
+    return got
+
+
+def _incident_cause(answer: Answer) -> Any:
+    raw = _incident(answer, "cause")
+    got = _INCIDENT_CAUSE(raw)
+    if got is None:
+        return Fail(f"cause {short_repr(raw)} is not one of the choices.", hint=f"Write one of {INCIDENT_CHOICES}.")
+    if got != "oom-killed":
+        return Fail(f"the cause is oom-killed, not {got}: {_WHY_NOT[got]}. The deciding line is {_DECIDING}.")
+    return True
+
+
+def _incident_evidence(answer: Answer) -> Any:
+    raw = _incident(answer, "evidence")
+    if not isinstance(raw, str) or len(raw) > 400:
+        return Fail("evidence must be one line of text.", hint=f'E.g. "evidence": "{_DECIDING}".')
+    text = " ".join(raw.lower().split())
+    if any(w in text for w in _EVIDENCE_WORDS):
+        return True
+    if "137" in text or "sigkill" in text:
+        return Fail("exit code 137 only says SIGKILL (128 + 9); the kubelet's kill after a failed liveness probe "
+                    f"can end with it too. The deciding line is {_DECIDING}: the kernel killed web at its memory "
+                    "limit.")
+    if "503" in text or "readiness" in text or "back-off" in text or "backoff" in text:
+        return Fail("readiness failures and the back-off are what follows each crash, not its cause; a readiness "
+                    f"probe never restarts anything. The deciding line is {_DECIDING}.")
+    return Fail(f"this evidence does not decide between the causes; quote the line that does: {_DECIDING}.")
+
+
+def _incident_field(answer: Answer) -> Any:
+    got = _incident(answer, "field")
+    names = {WEB: 0, METRICS: 1}
+    if field_matches(got, ["spec.containers[0].resources.limits.memory", "spec.resources.limits.memory"], names):
+        return True
+    if field_matches(got, ["spec.containers[0].resources.limits", "spec.containers[0].resources",
+                           "spec.resources.limits", "spec.resources"], names):
+        return Fail(f"{short_repr(got)} holds the field, but name the one entry that decides when the kernel kills.",
+                    hint="Name spec.containers[0].resources.limits.memory.")
+    if field_matches(got, ["spec.containers[0].resources.requests.memory"], names):
+        return Fail("the request is what the scheduler reserves; the kernel kills at the limit, so raising the "
+                    "request alone (it may not exceed the limit anyway) changes nothing.",
+                    hint="Name spec.containers[0].resources.limits.memory (and raise the request with it).")
+    return Fail(f"changing {short_repr(got)} would not stop the OOM kills: web needs more memory than its 384Mi "
+                "limit.", hint="Name the field in API path notation, e.g. spec.containers[0].resources.limits.memory.")
+
+
+@lru_cache(maxsize=8)
+def _pod_answer(payload: str) -> Answer:
+    return load_answer(json.loads(payload), name="the Pod in INCIDENT")
+
+
+def _fixed(answer: Answer) -> Answer:
+    got = _pod_answer(json.dumps(_incident(answer, "pod")))
+    if not got.ok:
+        raise Fail(got.problem or "the Pod could not be read.")
+    return got
+
+
+def _on_fixed(test: CaseTest) -> CaseTest:
+    """`test` applied to the fixed Pod the answer holds under "pod"."""
+    return lambda answer: test(_fixed(answer))
+
+
+def _fixed_at_all(answer: Answer) -> Any:
+    """web may use more than the limit it was killed at (the keeping points need a fix to keep the brief in)."""
+    from course.checker import defaults
+
+    doc = pod(answer)
+    where, web = _web(doc)
+    pl = defaults.pod_level(spec_of(doc))
+    own = defaults.container_limits(web).get("memory")
+    caps = [x[0] for x in (own, pl.limits.get("memory") if pl is not None else None) if x is not None]
+    if caps and min(caps) <= KILLED_AT:
+        return Fail(f"web may still use only {_mem(min(caps))}, the limit it was OOM-killed at: nothing is fixed yet, "
+                    "so these points for keeping the brief do not count.", path=f"{where}.resources.limits.memory",
+                    hint=f"Raise web's memory limit (and request) to at least {WEB_PEAK // MI}Mi first.")
+    return True
+
+
+incident = Capstone(
+    id="ch12.incident",
+    title="Exercise 3 - an incident review: web keeps restarting",
+    answer_name="INCIDENT",
+    cases=[
+        Case("the cause", 2, _incident_cause, hidden=True),
+        Case("the evidence that decides it", 1, _incident_evidence, hidden=True),
+        Case("the field to change", 1, _incident_field),
+        Case(f"the fixed Pod: web may use at least {WEB_PEAK // MI}Mi of memory", 2,
+             _on_fixed(needs_met({WEB: WEB_PEAK}, {**MEMORY_NEEDS, WEB: WEB_PEAK}))),
+        *[Case(f"the fixed Pod: {name.removeprefix('still met: ')}", points,
+               _on_fixed(earlier(*tests, first=_fixed_at_all)), hidden=hidden)
+          for name, points, tests, hidden in EARLIER],
+    ],
+)
+
 
 # ---------------------------------------------------------------------------
 # Live check: admitted under restricted, init first, Ready, the sidecar beside web, Guaranteed
@@ -748,5 +1106,5 @@ storefront_live = live.live_exercise(
     until="Ready", pss_level="restricted", limit_range=False,
 )
 
-EXERCISES: Sequence[Exercise] = (storefront,)
+EXERCISES: Sequence[Exercise] = (storefront, change, incident)
 LIVE_CELLS = [(storefront_live, "STOREFRONT", "ch12-storefront-test")]
