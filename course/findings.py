@@ -32,7 +32,9 @@ def format_path(path: Iterable[PathSeg]) -> str:
     """Render a path in the API server's notation: `spec.containers[0].resources.limits[memory]`."""
     out: list[str] = []
     for seg in path:
-        if isinstance(seg, int | Key):
+        if seg.__class__ is str:  # the common case first: a plain field name
+            out.append(f".{seg}" if out else seg)
+        elif isinstance(seg, (int, Key)):
             out.append(f"[{seg}]")
         elif out:
             out.append(f".{seg}")
@@ -128,7 +130,7 @@ def lookup_position(positions: Positions | None, path: Path) -> tuple[int | None
     """Line and column of the deepest part of `path` present in the source (1-based)."""
     if not positions:
         return None, None
-    p = tuple(str(s) if isinstance(s, Key) else s for s in path)
+    p = tuple(path)  # a Key hashes and compares as the plain string the positions hold
     while p:
         pos = positions.get(p)
         if pos is not None:

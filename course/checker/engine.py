@@ -7,7 +7,8 @@ Stage contracts (each module registers its own rules in `course.findings`):
 - validation.check_pod(pod: PodView) -> Iterator[Finding]
 - qos.qos_class(spec: dict) -> str
 - pss.evaluate(pod: PodView, version: str) -> PodSecurity
-- lints.check_pod(pod: PodView) -> Iterator[Finding]; presets.enabled_lints(options) -> set[str]
+- lints.LINTS[rule_id](pod: PodView) -> Iterator[Finding], only the lints presets.enabled_lints(options)
+  -> set[str] switches on (lints.check_pod runs every one)
 
 A stage that raises is a bug; the engine still turns it into a finding
 (`internal-error`) so a learner never sees a traceback.
@@ -65,9 +66,7 @@ register(
 
 
 def _internal(stage: str, exc: BaseException) -> Finding:
-    return make_finding(
-        "internal-error", (), f"the {stage} stage failed: {type(exc).__name__}: {exc}"
-    )
+    return make_finding("internal-error", (), f"the {stage} stage failed: {type(exc).__name__}: {exc}")
 
 
 def check_document(doc: Document, options: Options) -> Result:
@@ -114,7 +113,7 @@ def check_document(doc: Document, options: Options) -> Result:
         options=options,
         positions=doc.positions,
     )
-    for stage, fn in (("validation", validation.check_pod), ("lint", lints.check_pod)):
+    for stage, fn in (("validation", validation.check_pod), ("lint", _enabled_lints)):
         try:
             result.findings.extend(fn(pod))
         except Exception as exc:
@@ -128,6 +127,15 @@ def check_document(doc: Document, options: Options) -> Result:
     except Exception as exc:
         result.findings.append(_internal("pss", exc))
     return _filtered(result, options)
+
+
+def _enabled_lints(pod: PodView) -> Iterable[Finding]:
+    """`lints.check_pod` without running the lints the options switch off (a lint checks its own rule only);
+    `_filtered` would drop their findings anyway."""
+    on = enabled_lints(pod.options)
+    for rule_id, fn in lints.LINTS.items():
+        if rule_id in on:
+            yield from fn(pod)
 
 
 def _filtered(result: Result, options: Options) -> Result:

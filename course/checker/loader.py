@@ -360,19 +360,22 @@ def _build(get: Any, source: str, index: int) -> Document | None:
         frame = stack[-1]
         if frame[2]:
             if frame[3] is None:
-                if isinstance(value, (dict, list)):
-                    raise _Fatal(
-                        _at(
-                            "yaml-syntax",
-                            mark,
-                            "a list or mapping is used as a mapping key",
-                            "Keys must be plain values; write the key as a string.",
+                if value.__class__ is str:  # nearly every key
+                    key = value
+                else:
+                    if isinstance(value, (dict, list)):
+                        raise _Fatal(
+                            _at(
+                                "yaml-syntax",
+                                mark,
+                                "a list or mapping is used as a mapping key",
+                                "Keys must be plain values; write the key as a string.",
+                            )
                         )
-                    )
-                if value is _MERGE:
-                    frame[3] = _MERGE
-                    continue
-                key = _key_string(value)
+                    if value is _MERGE:
+                        frame[3] = _MERGE
+                        continue
+                    key = _key_string(value)
                 kpath = (*frame[1], key)
                 container = frame[0]
                 if key in container:

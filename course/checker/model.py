@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from course.findings import Finding, Path, Positions, Severity, make_finding
@@ -87,11 +88,13 @@ class PodView:
     def meta_path(self) -> Path:
         return (*self.spec_path[:-1], "metadata")
 
-    @property
+    # Looked up once per view: every stage and lint asks for them, often per container. A view is made
+    # per document after loading, and no stage replaces the document's spec or metadata.
+    @cached_property
     def spec(self) -> dict[str, Any]:
         return mapping(dig(self.doc, *(str(s) for s in self.spec_path)))
 
-    @property
+    @cached_property
     def metadata(self) -> dict[str, Any]:
         return mapping(dig(self.doc, *(str(s) for s in self.meta_path)))
 
@@ -110,17 +113,21 @@ class PodView:
         docs: str | None = None,
     ) -> Finding:
         """A finding at an absolute path (build it with `at()` or `meta_path`)."""
-        return make_finding(
-            rule_id, path, message, hint=hint, positions=self.positions, severity=severity, docs=docs
-        )
+        return make_finding(rule_id, path, message, hint=hint, positions=self.positions, severity=severity, docs=docs)
 
     def containers(self) -> Iterator[tuple[str, int, dict[str, Any]]]:
         """(field, index, container) for init, regular and ephemeral containers that are mappings."""
+        return iter(self._containers)
+
+    @cached_property
+    def _containers(self) -> tuple[tuple[str, int, dict[str, Any]], ...]:
         spec = self.spec
-        for fld in ("initContainers", "containers", "ephemeralContainers"):
-            for i, c in enumerate(sequence(spec.get(fld))):
-                if isinstance(c, dict):
-                    yield fld, i, c
+        return tuple(
+            (fld, i, c)
+            for fld in ("initContainers", "containers", "ephemeralContainers")
+            for i, c in enumerate(sequence(spec.get(fld)))
+            if isinstance(c, dict)
+        )
 
 
 @dataclass

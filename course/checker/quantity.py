@@ -36,11 +36,26 @@ class QuantityError(ValueError):
     """A string that the API server would not accept as a quantity."""
 
 
+_PARSED: dict[str, Fraction] = {}  # quantity strings parsed so far (manifests repeat `100m`, `128Mi`...)
+
+
 def parse_quantity(value: object) -> Fraction:
     """Exact value of a quantity given as YAML would (string, int or float).
 
     Raises QuantityError with a learner-readable reason for anything else.
     """
+    if value.__class__ is str:
+        try:
+            return _PARSED[value]  # type: ignore[index]
+        except KeyError:
+            parsed = _parse_quantity(value)
+            if len(_PARSED) < 4096:
+                _PARSED[value] = parsed  # type: ignore[index]
+            return parsed
+    return _parse_quantity(value)
+
+
+def _parse_quantity(value: object) -> Fraction:
     if isinstance(value, bool) or value is None:
         raise QuantityError("must be a quantity such as 500m, 1, 256Mi or 1Gi")
     if isinstance(value, int):
