@@ -363,6 +363,8 @@ def test_nothing_on_stderr_in_a_fresh_process(tmp_path: Path) -> None:
         "P.ProbeTimelineView(SLOW, options={'answers_from': 180, 'stops_at': 300})\n"
         "P.LifecycleView(SIDE)\n"
         "P.resources_picture(PODS, usage={'burstable': '2Gi'})\n"
+        "P.PatternFlowView(SIDE)\n"
+        "P.TriageView(P.TRIAGE_EXAMPLES['Init:CrashLoopBackOff'])\n"
         "print('ok')\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "MPLBACKEND")}
@@ -385,3 +387,256 @@ def test_quantities_are_exact() -> None:
     """Are requests read exactly (Fractions), as the checker's quantity parser does?"""
     rows = P.container_resources(pod_with({"cpu": "0.1", "memory": "1.5Gi"}))
     assert rows[0].requests == {"cpu": Fraction(1, 10), "memory": Fraction(3, 2) * 1024 * MI}
+
+
+# -- chapter 10: a pattern's flows ----------------------------------------------------------------
+
+
+def _reference(notebook: str, grade_id: str) -> str:
+    """The solution notebook's own answer for one exercise, without the solution markers."""
+    import json
+
+    cells = json.loads((ROOT / "solutions" / notebook).read_text())["cells"]
+    src = next("".join(c["source"]) for c in cells
+               if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
+    return src.split("### BEGIN SOLUTION", 1)[1].split("### END SOLUTION", 1)[0]
+
+
+LOG_SHIPPER = ("ch1/ch1-pods-vs-containers.ipynb", "ch1-web-with-logs-answer")
+AMBASSADOR = ("ch10/ch10-design-patterns.ipynb", "ch10-shop-answer")
+ADAPTER = ("ch10/ch10-design-patterns.ipynb", "ch10-billing-answer")
+DB = "outside:shop-db.prod.example.internal:5432"
+
+# (reference answer, flows by kind that must be there, flows that must not)
+FLOWS = [
+    (LOG_SHIPPER, {"file": {("web", "log-shipper")}, "mount": {("web", "volume:logs"), ("volume:logs", "log-shipper")},
+                   "exposed": {("clients", "web")}, "traffic": set()},
+     {("log-shipper", "web")}),
+    (AMBASSADOR, {"traffic": {("app", "db-ambassador")}, "outbound": {("db-ambassador", DB)},
+                  "exposed": {("clients", "app"), ("clients", "db-ambassador")}, "file": set()},
+     {("app", DB), ("db-ambassador", "app")}),
+    (ADAPTER, {"file": {("billing", "metrics-adapter")}, "exposed": {("clients", "billing"),
+                                                                     ("clients", "metrics-adapter")},
+               "traffic": set()},
+     {("metrics-adapter", "billing")}),
+]
+
+
+@pytest.mark.parametrize(("ref", "present", "absent"), FLOWS, ids=["log-shipper", "ambassador", "adapter"])
+def test_flows_of_the_reference_answers(ref: tuple[str, str], present: dict[str, set[tuple[str, str]]],
+                                        absent: set[tuple[str, str]]) -> None:
+    """Does each reference Pod show exactly the flows its pattern is about, and none the other way?"""
+    flow = P.pattern_flow(_reference(*ref))
+    for kind, pairs in present.items():
+        assert flow.pairs(kind) == pairs, kind
+    every = {(e.source, e.target) for e in flow.edges if e.kind != "mount"}
+    assert not every & absent
+
+
+def test_flow_reasons_name_the_fields() -> None:
+    """Do the edges say which field implies them (env value, readOnly mount, declared port), in words?"""
+    shop = P.pattern_flow(_reference(*AMBASSADOR))
+    call = shop.edge("app", "db-ambassador", "traffic")
+    assert call is not None and "localhost:5432" in call.reason and "DATABASE_URL" in call.reason
+    assert "declares containerPort 5432" in call.reason and "network namespace" in call.reason
+    kinds = {n.id: n.kind for n in shop.nodes}
+    assert kinds == {"clients": "clients", "db-ambassador": "sidecar", "app": "app", DB: "outside"}
+    billing = P.pattern_flow(_reference(*ADAPTER))
+    files = billing.edge("billing", "metrics-adapter", "file")
+    assert files is not None and files.via == "status" and "readOnly" in files.reason
+    exposed = billing.edge("clients", "metrics-adapter", "exposed")
+    assert exposed is not None and exposed.label == "declared :9100" and "reserves nothing" in exposed.reason
+
+
+SHARED = """
+apiVersion: v1
+kind: Pod
+metadata: {name: shared}
+spec:
+  volumes:
+  - {name: work, emptyDir: {}}
+  - {name: conf, configMap: {name: app-config}}
+  - {name: unused, emptyDir: {}}
+  initContainers:
+  - name: render
+    image: busybox:1.35
+    volumeMounts: [{name: work, mountPath: /out}]
+  containers:
+  - name: a
+    image: busybox:1.35
+    args: ["--listen=127.0.0.1:9000"]
+    volumeMounts:
+    - {name: work, mountPath: /work}
+    - {name: conf, mountPath: /etc/app/app.yaml, subPath: app.yaml}
+  - name: b
+    image: busybox:1.35
+    env:
+    - {name: UPSTREAM, value: "http://localhost:9000/api"}
+    - {name: CACHE, value: "localhost:6379"}
+    volumeMounts: [{name: work, mountPath: /data}]
+"""
+
+
+def test_both_read_write_flow_both_ways_and_config_is_read_only() -> None:
+    """With two read-write mounts do files flow both ways, and is a configMap volume only ever read?"""
+    flow = P.pattern_flow(SHARED)
+    assert flow.pairs("file") == {("render", "a"), ("render", "b"), ("a", "b"), ("b", "a")}
+    assert "before it starts" in (flow.edge("render", "a", "file") or P.FlowEdge("", "", "", "", "")).reason
+    conf = flow.edge("volume:conf", "a", "mount")
+    assert conf is not None and "always read-only" in conf.reason and "subPath app.yaml" in conf.label
+    assert flow.node("volume:conf") == P.FlowNode("volume:conf", "volume", "conf", "configMap app-config")
+    # a listens on 127.0.0.1:9000 by its flags (not declared): b's call reaches it, nobody outside does
+    assert flow.pairs("traffic") == {("b", "a")} and flow.pairs("exposed") == set()
+    notes = " | ".join(flow.notes)
+    for words in ("subPath: the file is not updated", "no container declares port 6379",
+                  "unused is declared but no container mounts it", "a listens on 127.0.0.1:9000 only"):
+        assert words in notes
+
+
+def test_scripts_and_listen_settings_are_read_word_by_word() -> None:
+    """Are `sh -c` scripts, `nc HOST PORT` and listen settings (flags, LISTEN_* env) read as the program would?"""
+    pod = {"metadata": {"name": "mesh"}, "spec": {"containers": [
+        {"name": "proxy", "image": "p", "command": ["sh", "-c", "exec proxy --listen=127.0.0.1:15001 "
+                                                    "--db-addr=localhost:5432; nc db.example.com 5432"]},
+        {"name": "db", "image": "d", "env": [{"name": "LISTEN_ADDR", "value": "127.0.0.1:5432"}]},
+        {"name": "app", "image": "a", "args": ["-bind", ":8080", "--upstream=http://localhost:$(PORT)/x"],
+         "env": [{"name": "PORT", "value": "15001"}]}]}}
+    flow = P.pattern_flow(pod)
+    assert flow.pairs("traffic") == {("proxy", "db"), ("app", "proxy")}  # --db-addr is a call, not a listen
+    assert flow.pairs("outbound") == {("proxy", "outside:db.example.com:5432")}
+    assert "set to listen on 127.0.0.1:5432" in (flow.edge("proxy", "db") or P.FlowEdge("", "", "", "", "")).reason
+
+
+def test_pattern_figure_renders_headless() -> None:
+    """Do the pattern pictures of the three reference answers draw to PNG without a display?"""
+    for ref in (LOG_SHIPPER, AMBASSADOR, ADAPTER):
+        fig = P.pattern_flow_figure(_reference(*ref))
+        assert P.figure_png(fig).startswith(b"\x89PNG") and fig.get_figwidth() <= 10
+    assert P.figure_png(P.pattern_flow_figure(SHARED)).startswith(b"\x89PNG")
+
+
+# -- chapter 11: the troubleshooting tree ---------------------------------------------------------
+
+# (case, STATUS column, leaf, container, a command it must suggest)
+TRIAGE = [
+    ("Pending: Insufficient memory", "Pending", "resources", None, "kubectl events --for pod/search"),
+    ("ImagePullBackOff", "ImagePullBackOff", "image", "frontend", "kubectl describe pod frontend"),
+    ("ContainerCreating: missing ConfigMap", "ContainerCreating", "creating", "gateway",
+     "kubectl events --for pod/gateway"),
+    ("CreateContainerConfigError", "CreateContainerConfigError", "config", "mailer", "kubectl describe pod mailer"),
+    ("CrashLoopBackOff: exit 127", "CrashLoopBackOff", "error", "heartbeat",
+     "kubectl logs web -c heartbeat --previous"),
+    ("Init:CrashLoopBackOff", "Init:CrashLoopBackOff", "init-failed", "migrate",
+     "kubectl logs orders -c migrate --previous"),
+    ("Running, not Ready", "Running", "readiness", "catalog", "kubectl events --for pod/catalog"),
+]
+
+
+@pytest.mark.parametrize(("case", "status", "leaf", "container", "command"), TRIAGE, ids=[t[0] for t in TRIAGE])
+def test_triage_takes_the_right_branch(case: str, status: str, leaf: str, container: str | None,
+                                       command: str) -> None:
+    """Does each example Pod get kubectl's STATUS, the branch of its cause, and the command to run next?"""
+    t = P.triage(P.TRIAGE_EXAMPLES[case])
+    assert (t.status, t.leaf, t.container) == (status, leaf, container)
+    assert command in t.commands
+    steps = {s.id: s for s in P.TRIAGE_TREE}
+    assert t.path[0] == "root" and all(steps[b].parent == a for a, b in zip(t.path, t.path[1:], strict=False))
+
+
+def test_triage_of_the_chapter_crash_status() -> None:
+    """Is the renderer of chapter 11's CRASH_STATUS (a pasted session) an OOM kill, read as the kubelet wrote it?"""
+    from graders.ch11 import CRASH_STATUS
+
+    t = P.triage(CRASH_STATUS)
+    assert (t.pod, t.status, t.ready, t.restarts) == ("report", "CrashLoopBackOff", "1/2", 6)
+    assert t.path == ["root", "waiting", "crash", "oom"] and t.container == "renderer"
+    assert any("reason OOMKilled" in e and "exit 137" in e for e in t.evidence)
+    assert t.commands[0] == "kubectl logs report -c renderer --previous"
+    assert "resources.limits.memory" in t.advice
+
+
+def test_status_column_follows_kubectl() -> None:
+    """Are STATUS and READY printed as kubectl does: Init:N/M, a started native sidecar counted, Completed?"""
+    spec = {"initContainers": [{"name": "proxy", "restartPolicy": "Always"}, {"name": "wait"}],
+            "containers": [{"name": "app"}]}
+    status = {"phase": "Pending", "initContainerStatuses": [
+        {"name": "proxy", "started": True, "ready": True, "state": {"running": {}}},
+        {"name": "wait", "state": {"running": {}}}],
+        "containerStatuses": [{"name": "app", "state": {"waiting": {"reason": "PodInitializing"}}}]}
+    assert P.status_column(spec, status) == ("Init:1/2", "1/2", 0)
+    t = P.triage({"metadata": {"name": "p"}, "spec": spec, "status": status})
+    assert (t.leaf, t.container, t.commands) == ("init-running", "wait", ["kubectl logs p -c wait"])
+    done = {"phase": "Succeeded", "containerStatuses": [
+        {"name": "app", "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}]}
+    assert P.status_column({"containers": [{"name": "app"}]}, done) == ("Completed", "0/1", 0)
+    assert P.triage({"spec": {"containers": [{"name": "app"}]}, "status": done}).leaf == "finished"
+    oom_then_ok = {"phase": "Running", "containerStatuses": [
+        {"name": "app", "ready": True, "started": True, "restartCount": 2, "state": {"running": {}},
+         "lastState": {"terminated": {"exitCode": 143, "reason": "Error"}}}]}
+    t = P.triage({"status": oom_then_ok})
+    assert t.leaf == "restarting" and any("SIGTERM" in e for e in t.evidence)
+    assert P.triage({"spec": {"containers": [{"name": "app"}]}}).leaf == "no-status"
+
+
+def test_exit_codes_are_read_as_shells_and_the_kernel_mean_them() -> None:
+    """Are 127, 126, 137 with and without OOMKilled, and 128 + n read the conventional way?"""
+    assert "command not found" in P.exit_meaning(127)
+    assert "not executable" in P.exit_meaning(126)
+    assert "OOM killer" in P.exit_meaning(137, "OOMKilled") and "liveness" in P.exit_meaning(137, "Error")
+    assert "signal 6" in P.exit_meaning(134) and "no exit code" in P.exit_meaning(None)
+
+
+def test_triage_figure_renders_headless_with_the_path_highlighted() -> None:
+    """Does the tree draw to PNG without a display, with this Pod's leaf in the highlight colour?"""
+    from graders.ch11 import CRASH_STATUS
+
+    fig = P.triage_figure(CRASH_STATUS)
+    assert P.figure_png(fig).startswith(b"\x89PNG") and fig.get_figheight() <= 9
+    hot = [t.get_text() for t in fig.axes[0].texts if t.get_fontweight() == "bold"]
+    assert set(hot) == {"STATUS?", "a container Waiting", "CrashLoopBackOff: lastState.terminated?",
+                        "OOMKilled (exit 137)"}
+
+
+HOSTILE = ["", "   \n# YOUR ANSWER HERE\n", "a: [1", "- 1\n- 2", "just words", "kind: Pod\nspec: {}",
+           "spec: {containers: [{name: a}, {name: a}]}", "spec: {containers: 7}",
+           "spec:\n  containers:\n  - name: [1]\n    ports: [{containerPort: true, name: 5}, 3]\n"
+           "    env: [{name: X, value: {a: 1}}, 7]\n    args: [{x: 1}, 'localhost:99999']\n    volumeMounts: [1, {}]",
+           "$ kubectl logs x\nhello", "status: [1]\nmetadata: 3", "status: {phase: [1], containerStatuses: [1, {}]}",
+           "!!python/object/apply:os.system ['echo hi']"]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_specs_give_a_sentence_not_a_traceback(text: str) -> None:
+    """Does an empty, garbage or hostile spec give a PictureError (or a picture), never another exception?"""
+    for fn in (P.pattern_flow, P.triage, P.pattern_flow_figure, P.triage_figure):
+        try:
+            fn(text)
+        except P.PictureError as exc:
+            assert str(exc) and "Traceback" not in str(exc)
+
+
+def test_flow_and_triage_views_redraw_and_explain() -> None:
+    """Do the chapter 10 and 11 views redraw when their YAML changes and show problems in their Output?"""
+    view = P.PatternFlowView(_reference(*ADAPTER))
+    png = bytes(view.image.value)
+    assert view.redraws == 1 and png.startswith(b"\x89PNG")
+    view.editor.value = _reference(*AMBASSADOR)
+    assert view.redraws == 2 and bytes(view.image.value) != png and not view.errors.outputs
+    view.source = "kind: Pod\nspec: {}"
+    assert view.redraws == 2 and "no containers" in "".join(o.get("text", "") for o in view.errors.outputs)
+    tri = P.TriageView(P.TRIAGE_EXAMPLES["ImagePullBackOff"])
+    assert tri.redraws == 1
+    tri.examples.value = "Init:CrashLoopBackOff"
+    assert tri.source == P.TRIAGE_EXAMPLES["Init:CrashLoopBackOff"] and tri.redraws == 2
+    tri.source = "- just\n- a list"
+    assert "mapping" in "".join(o.get("text", "") for o in tri.errors.outputs) and tri.redraws == 2
+    empty = P.pattern_picture("\n# YOUR ANSWER HERE\n", fallback=_reference(*ADAPTER))
+    assert isinstance(empty, P.PatternFlowView) and "example" in empty.note.value
+
+
+def test_flow_and_triage_stand_ins_while_grading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While nbgrader runs, do the chapter 10 and 11 helpers draw nothing?"""
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    for make in (P.pattern_picture, P.triage_picture):
+        got = make(SLOW)
+        assert isinstance(got, P.StandIn) and "not drawn while grading" in repr(got)

@@ -8,7 +8,7 @@ from course.widgets.editors import (
     VolumeEditor,
 )
 from course.widgets.panel import LivePanel
-from course.widgets.pictures import LifecycleView, ProbeTimelineView, ResourcesView
+from course.widgets.pictures import LifecycleView, PatternFlowView, ProbeTimelineView, ResourcesView, TriageView
 from course.widgets.pod import AnswerView, PodEditor, editor_for_answer, to_yaml
 
 __all__ = [
@@ -16,12 +16,14 @@ __all__ = [
     "ContainerEditor",
     "LifecycleView",
     "LivePanel",
+    "PatternFlowView",
     "PodEditor",
     "ProbeEditor",
     "ProbeTimelineView",
     "ResourcesEditor",
     "ResourcesView",
     "SecurityContextEditor",
+    "TriageView",
     "VolumeEditor",
     "editor_for_answer",
     "to_yaml",

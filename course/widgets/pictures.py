@@ -1,7 +1,7 @@
-"""Pictures of a Pod for chapters 6, 7 and 8, computed from its spec the way the kubelet behaves.
+"""Pictures of a Pod for chapters 6, 7, 8, 10 and 11, computed from its spec (and status) the way Kubernetes behaves.
 
-Three pictures, each a plain function from a Pod (YAML text, a manifest dict or a bare
-Pod spec) to a matplotlib `Figure`, with the numbers behind it available on their own:
+Each picture is a plain function from a Pod (YAML text, a manifest dict or a bare Pod spec) to a
+matplotlib `Figure`, with the data behind it available on its own:
 
 * `lifecycle_plan` / `lifecycle_figure` (chapter 6): the start order of init containers,
   native sidecars and app containers, and the shutdown with its grace period;
@@ -10,21 +10,27 @@ Pod spec) to a matplotlib `Figure`, with the numbers behind it available on thei
   Services and when liveness restarts the container;
 * `resources_figure` (chapter 8): requests and limits against a node's allocatable, and
   `eviction_order` / `oom_order` / `pressure_figure`: who goes first under node memory
-  pressure and in a node-level OOM kill.
+  pressure and in a node-level OOM kill;
+* `pattern_flow` / `pattern_flow_figure` (chapter 10): the flows a multi-container Pod's spec
+  implies: files through the volumes two containers mount, calls on the shared localhost to a
+  port another container declares, declared ports a Service can target, hosts outside the Pod;
+* `triage` / `triage_figure` (chapter 11): the branch of the troubleshooting tree a Pod takes,
+  read from its status as `kubectl get pod NAME -o yaml` prints it, and the next command to run.
 
-`ProbeTimelineView`, `LifecycleView` and `ResourcesView` wrap them in ipywidgets: the YAML
-(and the scenario) live in traits, every change redraws, and a problem is explained in an
-`Output` instead of being raised from a callback. matplotlib is imported only when a picture
-is drawn, figures are rendered with the Agg canvas (no display needed), and nothing is
-written to stderr.
+`ProbeTimelineView`, `LifecycleView`, `ResourcesView`, `PatternFlowView` and `TriageView` wrap
+them in ipywidgets: the YAML (and the scenario) live in traits, every change redraws, and a
+problem is explained in an `Output` instead of being raised from a callback. matplotlib is
+imported only when a picture is drawn, figures are rendered with the Agg canvas (no display
+needed), and nothing is written to stderr. The `*_picture` helpers used from notebook cells
+return a quiet `StandIn` while nbgrader runs.
 
 What the pictures assume, beyond the spec: times are seconds after the Pod's (or the
 container's) start; image pulls take no time; every probe worker ticks every `periodSeconds`
 from the moment the kubelet started it (`lead` seconds before the container started, 0 by
 default, so ticks fall on the container's start). The kubelet's extra jitter after a kubelet
-restart is left out.
+restart is left out. The flows are what the spec says, not what the programs do: a program may
+listen on a port it does not declare, or read a file nobody mounted for it.
 """
-
 from __future__ import annotations
 
 import contextlib
@@ -32,6 +38,7 @@ import io
 import logging
 import math
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Mapping
@@ -892,6 +899,795 @@ def pressure_figure(source: Any, usage: Mapping[str, Any], memory_capacity: Any 
 
 
 # ---------------------------------------------------------------------------------------------
+# Chapter 10: traffic and file flow between a Pod's containers
+# ---------------------------------------------------------------------------------------------
+
+LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]", "::1")
+# Volume sources the kubelet always mounts read-only: their files come from the API, not from a container.
+READ_ONLY_SOURCES = ("configMap", "secret", "downwardAPI", "projected", "image")
+_LOCAL_RE = re.compile(r"(?<![\w.-])(localhost|127\.0\.0\.1|\[::1\]):(\d{1,5})(?!\d)")
+_REMOTE_RE = re.compile(r"(?:^|[/@=\s])((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*|\d+(?:\.\d+){3})"
+                        r":(\d{1,5})(?!\d)", re.I)
+_HOST_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*$", re.I)
+_LISTEN_RE = re.compile(r"--?(?:[\w.-]*(?:listen|bind)[\w.-]*|addr|address|http-addr(?:ess)?)=(\S*?):(\d{1,5})", re.I)
+
+
+@dataclass(frozen=True)
+class FlowNode:
+    """A box in the pattern picture: a container, a volume, the Pod's clients or a host outside the Pod."""
+
+    id: str  # a container's name; "volume:NAME", "clients" or "outside:HOST:PORT"
+    kind: str  # "init", "sidecar", "app", "volume", "clients" or "outside"
+    label: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class FlowEdge:
+    """One flow the spec implies, with the reason read from the spec."""
+
+    source: str
+    target: str
+    kind: str  # "mount", "file", "traffic", "exposed" or "outbound"
+    label: str
+    reason: str
+    via: str | None = None  # the volume a file flow goes through
+
+
+@dataclass
+class PatternFlow:
+    pod: str
+    nodes: list[FlowNode]
+    edges: list[FlowEdge]
+    notes: list[str] = field(default_factory=list)
+
+    def pairs(self, kind: str) -> set[tuple[str, str]]:
+        """(source, target) of every edge of one kind."""
+        return {(e.source, e.target) for e in self.edges if e.kind == kind}
+
+    def edge(self, source: str, target: str, kind: str | None = None) -> FlowEdge | None:
+        return next((e for e in self.edges if e.source == source and e.target == target
+                     and (kind is None or e.kind == kind)), None)
+
+    def node(self, id_: str) -> FlowNode | None:
+        return next((n for n in self.nodes if n.id == id_), None)
+
+
+def _port(text: str) -> int | None:
+    n = int(text)
+    return n if 0 < n < 65536 else None
+
+
+def _words(c: dict[str, Any]) -> list[tuple[str, str]]:
+    """(where, text) of every literal the container runs with: env values, command and args ($(VAR) expanded)."""
+    env = {str(e.get("name")): str(e.get("value")) for e in _list(c.get("env"))
+           if isinstance(e, dict) and isinstance(e.get("value"), str | int)}
+
+    def expand(text: str) -> str:
+        return re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", lambda m: env.get(m.group(1), m.group(0)), text)
+
+    out = [(f"env {k}", expand(v)) for k, v in env.items()]
+    for key in ("command", "args"):
+        out += [(key, expand(str(v))) for v in _list(c.get(key)) if isinstance(v, str | int)]
+    return out
+
+
+def _tokens(c: dict[str, Any]) -> list[tuple[str, str]]:
+    """(where, word): each env value, command and argument split into words (an `sh -c` script too)."""
+    return [(where, word) for where, text in _words(c) for word in (text.split() or [text])]
+
+
+def _listen_at(tokens: list[tuple[str, str]], i: int) -> tuple[str, int] | None:
+    """(host, port) when word i is a listening address: `--listen=HOST:PORT`, `-bind HOST:PORT`, or the
+    value of an env variable named like LISTEN_ADDR."""
+    where, word = tokens[i]
+    if where.startswith("env ") and re.search(r"LISTEN|BIND", where, re.I):
+        m = re.fullmatch(r"(\S*?):(\d{1,5})", word)
+    else:
+        m = _LISTEN_RE.fullmatch(word)
+        if m is None and i > 0 and re.fullmatch(r"--?[\w.-]*(?:listen|bind)[\w.-]*", tokens[i - 1][1], re.I):
+            m = re.fullmatch(r"(\S*?):(\d{1,5})", word)
+    if m and (p := _port(m.group(2))):
+        return m.group(1), p
+    return None
+
+
+def _listens(c: dict[str, Any]) -> dict[int, str]:
+    """Ports a container's own flags say it listens on (`--listen=127.0.0.1:8080`, `--listen=:9100`) -> host."""
+    tokens = _tokens(c)
+    return {port: host for i in range(len(tokens)) if (got := _listen_at(tokens, i)) for host, port in [got]}
+
+
+def _declared(c: dict[str, Any]) -> list[dict[str, Any]]:
+    return [p for p in _list(c.get("ports")) if isinstance(p, dict) and isinstance(p.get("containerPort"), int)
+            and not isinstance(p.get("containerPort"), bool)]
+
+
+def _calls(c: dict[str, Any]) -> tuple[list[tuple[int, str, str]], list[tuple[str, int, str, str]]]:
+    """What a container connects to, read from its env and arguments: ([(port, text, where)] on localhost,
+    [(host, port, text, where)] outside the Pod)."""
+    local: list[tuple[int, str, str]] = []
+    remote: list[tuple[str, int, str, str]] = []
+    tokens = _tokens(c)
+    for i, (where, word) in enumerate(tokens):
+        if _listen_at(tokens, i):
+            continue  # its own listening address, not a call
+        for m in _LOCAL_RE.finditer(word):
+            if p := _port(m.group(2)):
+                local.append((p, m.group(0), where))
+        for m in _REMOTE_RE.finditer(word):
+            if (p := _port(m.group(2))) and m.group(1).lower() not in LOCAL_NAMES:
+                remote.append((m.group(1), p, f"{m.group(1)}:{m.group(2)}", where))
+        nxt = tokens[i + 1][1] if i + 1 < len(tokens) and tokens[i + 1][0] == where else ""
+        if _HOST_RE.match(word) and word.lower() not in LOCAL_NAMES and nxt.isdigit() and (p := _port(nxt)):
+            remote.append((word, p, f"{word} {nxt}", where))  # nc HOST PORT, socat, telnet
+    return local, remote
+
+
+def _volume_source(v: dict[str, Any]) -> tuple[str, str, bool]:
+    """(kind, words for the box, writable by containers) of one spec.volumes entry."""
+    for kind in ("emptyDir", "configMap", "secret", "persistentVolumeClaim", "hostPath", "downwardAPI",
+                 "projected", "ephemeral", "image", "nfs", "csi"):
+        src = v.get(kind)
+        if src is None and kind not in v:
+            continue
+        src = src if isinstance(src, dict) else {}
+        if kind == "emptyDir":
+            return kind, "emptyDir" + (" (in memory)" if src.get("medium") == "Memory" else ""), True
+        if kind == "configMap":
+            return kind, f"configMap {src.get('name', '?')}", False
+        if kind == "secret":
+            return kind, f"secret {src.get('secretName', '?')}", False
+        if kind == "persistentVolumeClaim":
+            return kind, f"PVC {src.get('claimName', '?')}", not src.get("readOnly")
+        if kind == "hostPath":
+            return kind, f"hostPath {src.get('path', '?')}", True
+        return kind, kind, kind not in READ_ONLY_SOURCES
+    return "volume", "volume", True
+
+
+def pattern_flow(source: Any) -> PatternFlow:
+    """The flows a Pod's spec implies between its containers, its volumes and the world outside.
+
+    All containers of a Pod share one network namespace, so a container that names
+    `localhost:PORT` (or 127.0.0.1) in an env value or an argument calls whichever container of the
+    Pod declares that containerPort (or says in a `--listen`-style flag that it listens there).
+    Files flow only through volumes both containers mount: from a container mounting it read-write
+    to every other container mounting it; configMap, secret, downwardAPI and projected volumes are
+    mounted read-only, their files written by the kubelet. A declared containerPort is what a
+    Service or a client of the Pod IP can target; a port is reachable whether declared or not
+    (declaring reserves nothing), so the picture says "declared". Hosts outside the Pod named as
+    `host:port` or `HOST PORT` (nc, socat) are drawn as outbound connections.
+    """
+    pod_name, spec = read_pod(source)
+    nodes: list[FlowNode] = []
+    edges: list[FlowEdge] = []
+    notes: list[str] = []
+    containers: list[tuple[str, dict[str, Any]]] = []
+    for fld in ("initContainers", "containers"):
+        for c in (c for c in _list(spec.get(fld)) if isinstance(c, dict)):
+            kind = "app" if fld == "containers" else "sidecar" if _is_sidecar(c) else "init"
+            name = str(c.get("name") or "?")
+            if any(n == name for n, _ in containers):
+                raise PictureError(f"two containers are named {name!r}; the API server refuses that")
+            containers.append((name, c))
+            what = {"init": "init container (runs to completion first)", "sidecar": "native sidecar",
+                    "app": "container"}[kind]
+            ports = ", ".join(f"{str(p['name']) + ' ' if p.get('name') else ''}{p['containerPort']}"
+                              for p in _declared(c))
+            nodes.append(FlowNode(name, kind, name, what + (f"; declares {ports}" if ports else "")))
+    kinds = {n.id: n.kind for n in nodes}
+    order = {name: i for i, (name, _) in enumerate(containers)}
+
+    # files: through the volumes they mount
+    volumes = {str(v.get("name")): v for v in _list(spec.get("volumes")) if isinstance(v, dict)}
+    mounts: dict[str, list[tuple[str, dict[str, Any], bool]]] = {}
+    for name, c in containers:
+        for m in (m for m in _list(c.get("volumeMounts")) if isinstance(m, dict)):
+            vol = str(m.get("name"))
+            if vol not in volumes:
+                notes.append(f"{name} mounts {vol!r}, which spec.volumes does not declare (the API server "
+                             "refuses this)")
+                continue
+            writable = _volume_source(volumes[vol])[2] and m.get("readOnly") is not True
+            mounts.setdefault(vol, []).append((name, m, writable))
+    for vol, v in volumes.items():
+        kind, words, _ = _volume_source(v)
+        nodes.append(FlowNode(f"volume:{vol}", "volume", vol, words))
+        for name, m, writable in mounts.get(vol, []):
+            where = str(m.get("mountPath", "?")) + (f" (subPath {m['subPath']})" if m.get("subPath") else "")
+            if writable:
+                edges.append(FlowEdge(name, f"volume:{vol}", "mount", f"writes {where}",
+                                      f"{name} mounts {vol} read-write at {where}"))
+            else:
+                why = "readOnly: true" if m.get("readOnly") is True else f"a {kind} volume is always read-only"
+                edges.append(FlowEdge(f"volume:{vol}", name, "mount", f"reads {where}",
+                                      f"{name} mounts {vol} at {where} ({why})"))
+            if m.get("subPath") and kind in ("configMap", "secret", "projected", "downwardAPI"):
+                notes.append(f"{name} mounts {vol} with subPath: the file is not updated when the {kind} "
+                             "changes (restart the container)")
+        if vol not in mounts:
+            notes.append(f"volume {vol} is declared but no container mounts it")
+        elif len(mounts[vol]) == 1 and kind == "emptyDir":
+            notes.append(f"only {mounts[vol][0][0]} mounts {vol}: scratch space, shared with nobody")
+        for writer, wm, writable in mounts.get(vol, []):
+            if not writable:
+                continue
+            for reader, rm, r_writable in mounts[vol]:
+                if reader == writer or (kinds[reader] == "init" and order[writer] > order[reader]):
+                    continue  # a plain init container has exited before the containers after it start
+                how = "read-write" if r_writable else "readOnly"
+                before = " before it starts" if kinds[writer] == "init" and kinds[reader] != "init" else ""
+                edges.append(FlowEdge(writer, reader, "file", f"files in {vol}",
+                                      f"{writer} mounts {vol} read-write at {wm.get('mountPath')}; {reader} "
+                                      f"mounts it {how} at {rm.get('mountPath')}: what {writer} writes, "
+                                      f"{reader} reads{before}", via=vol))
+
+    # traffic: localhost inside the Pod, declared ports from outside, hosts outside
+    servers: dict[int, list[tuple[str, str]]] = {}
+    for name, c in containers:
+        for p in _declared(c):
+            servers.setdefault(p["containerPort"], []).append((name, f"declares containerPort {p['containerPort']}"))
+        for port, host in _listens(c).items():
+            if not any(n == name for n, _ in servers.get(port, [])):
+                servers.setdefault(port, []).append((name, f"is set to listen on {host or '*'}:{port}"))
+    outside: dict[str, FlowNode] = {}
+    for name, c in containers:
+        local, remote = _calls(c)
+        for port, text, where in local:
+            targets = [(n, why) for n, why in servers.get(port, []) if n != name]
+            if not targets:
+                if not any(n == name for n, _ in servers.get(port, [])):
+                    notes.append(f"{name} names {text} in its {where}, but no container declares port {port}")
+                continue
+            for server, why in targets:
+                if not any(e.kind == "traffic" and (e.source, e.target) == (name, server) for e in edges):
+                    edges.append(FlowEdge(name, server, "traffic", f"localhost:{port}",
+                                          f"{name} names {text} in its {where}; {server} {why}: one network "
+                                          "namespace, so localhost is the same for both"))
+        for host, port, text, where in remote:
+            key = f"outside:{host}:{port}"
+            if key not in outside:
+                outside[key] = FlowNode(key, "outside", f"{host}:{port}", "outside the Pod")
+            if not any(e.kind == "outbound" and (e.source, e.target) == (name, key) for e in edges):
+                edges.append(FlowEdge(name, key, "outbound", f"to {host}:{port}",
+                                      f"{name} names {text} in its {where}: a connection out of the Pod"))
+    exposed = False
+    for name, c in containers:
+        if kinds[name] == "init":
+            continue
+        listens = _listens(c)
+        for p in _declared(c):
+            port = p["containerPort"]
+            host = listens.get(port)
+            only_local = host is not None and host.lower() in LOCAL_NAMES
+            reason = (f"{name} declares containerPort {port}: a Service's targetPort or a client of the Pod IP "
+                      "can reach it if the program listens on the Pod's addresses (declaring reserves nothing)")
+            if only_local:
+                reason = f"{name} declares containerPort {port}, but it is set to listen on {host} only: not " \
+                         "reachable from outside the Pod"
+            if isinstance(p.get("hostPort"), int):
+                reason += f"; hostPort {p['hostPort']} also opens it on the node's IP"
+            edges.append(FlowEdge("clients", name, "exposed", f"declared :{port}", reason))
+            exposed = True
+    if exposed:
+        nodes.insert(0, FlowNode("clients", "clients", "Service / clients", "through the Pod IP"))
+    nodes.extend(outside.values())
+    for name, c in containers:
+        for port, host in _listens(c).items():
+            if host.lower() in LOCAL_NAMES and not any(p["containerPort"] == port for p in _declared(c)):
+                notes.append(f"{name} listens on {host}:{port} only: reachable from the Pod's other containers, "
+                             "not from the Pod IP")
+    return PatternFlow(pod_name, nodes, edges, notes)
+
+
+EDGE_STYLE = {"mount": ("#6d4c41", "-"), "traffic": ("#1565c0", "-"), "exposed": ("#2e7d32", "-"),
+              "outbound": ("#8e24aa", "--")}
+_BOX = {"volume": (2.3, 0.6), "clients": (2.4, 0.55), "outside": (2.8, 0.55)}  # width, height; containers 2.4 x 0.9
+
+
+def _short_path(text: str, width: int = 26) -> str:
+    return text if len(text) <= width else "..." + text[-(width - 3):]
+
+
+def pattern_flow_figure(source: Any) -> Figure:
+    """The Pod as a box of containers sharing one localhost, its volumes, and the flows between them."""
+    flow = pattern_flow(source)
+    _matplotlib()
+    from matplotlib.patches import FancyBboxPatch
+
+    boxes = [n for n in flow.nodes if n.kind in ("init", "sidecar", "app")]
+    vols = [n for n in flow.nodes if n.kind == "volume"]
+    outs = [n for n in flow.nodes if n.kind == "outside"]
+    step, top_y, box_y, vol_y = 3.1, 5.0, 3.0, 0.45
+    pos: dict[str, tuple[float, float]] = {n.id: (i * step, box_y) for i, n in enumerate(boxes)}
+    wanted = []  # each volume under the containers that mount it, kept apart
+    for v in vols:
+        xs = [pos[e.source if e.target == v.id else e.target][0] for e in flow.edges
+              if e.kind == "mount" and v.id in (e.source, e.target)]
+        wanted.append((sum(xs) / len(xs) if xs else (len(boxes) - 1) * step, v.id))
+    last = -math.inf
+    for x, vid in sorted(wanted):
+        x = max(x, last + 2.9)
+        pos[vid] = (x, vol_y)
+        last = x
+    right = max(x for x, _ in pos.values())
+    if any(n.id == "clients" for n in flow.nodes):
+        pos["clients"] = (0.0, top_y)
+    for i, n in enumerate(outs):
+        pos[n.id] = (max(right - i * 3.1, 3.1 * (i + 1)), top_y)
+    left_edge = min(x for x, _ in pos.values()) - 1.6
+    right_edge = max(x for x, _ in pos.values()) + 1.6
+    bottom = -0.4 if vols else 1.2
+    fig, ax = _figure(min(10.0, max(6.5, (right_edge - left_edge) * 0.72)), 4.2 if vols else 3.2)
+    ax.add_patch(FancyBboxPatch((left_edge + 0.1, bottom), right_edge - left_edge - 0.2, 4.1 - bottom,
+                                boxstyle="round,pad=0.05", facecolor="#f5f7fa", edgecolor="#90a4ae", zorder=0))
+    ax.text(right_edge - 0.25, bottom + 0.08, f"Pod {flow.pod}: one network namespace (one localhost); volumes "
+            "shared only where mounted", fontsize=7, color="#455a64", va="bottom", ha="right")
+    fill = {"init": COLOURS["init"], "sidecar": COLOURS["sidecar"], "app": COLOURS["app"], "volume": "#d7ccc8",
+            "clients": "#c8e6c9", "outside": "#e1bee7"}
+    half = {n.id: _BOX.get(n.kind, (2.4, 0.9))[1] / 2 for n in flow.nodes}
+    for n in flow.nodes:
+        x, y = pos[n.id]
+        bw, bh = _BOX.get(n.kind, (2.4, 0.9))
+        ax.add_patch(FancyBboxPatch((x - bw / 2, y - bh / 2), bw, bh, boxstyle="round,pad=0.04",
+                                    facecolor=fill[n.kind], edgecolor="#37474f", linewidth=0.8, zorder=2))
+        big = n.kind in ("init", "sidecar", "app")
+        ax.text(x, y + (0.17 if big else 0.1), n.label, ha="center", va="center", fontsize=8, fontweight="bold",
+                zorder=3)
+        ax.text(x, y - (0.2 if big else 0.14), _wrap(n.detail, 36), ha="center", va="center", fontsize=6,
+                zorder=3, color="#212121")
+    mounts = 0
+    for e in (e for e in flow.edges if e.kind in EDGE_STYLE):
+        (x1, y1), (x2, y2) = pos[e.source], pos[e.target]
+        colour, style = EDGE_STYLE[e.kind]
+        label, t = e.label, 0.5
+        if e.kind == "traffic":  # below the boxes, bowing down into the Pod
+            a, b = (x1 + 0.25, y1 - half[e.source]), (x2 - 0.25, y2 - half[e.target])
+            rad = 0.3 if x2 > x1 else -0.3
+        else:
+            down = y1 > y2
+            a = (x1, y1 - half[e.source] if down else y1 + half[e.source])
+            b = (x2, y2 + half[e.target] if down else y2 - half[e.target])
+            rad = 0.0
+            if e.kind == "mount":
+                verb, _, where = e.label.partition(" ")
+                path, _, sub = where.partition(" (")
+                label = f"{verb}\n{_short_path(path)}" + (f"\n({sub}" if sub else "")
+                t = (0.35, 0.65)[mounts % 2]
+                mounts += 1
+            elif e.kind == "exposed":
+                t = 0.72
+            else:
+                label, t = "connects out", 0.3
+        ax.annotate("", xy=b, xytext=a, zorder=4, arrowprops={
+            "arrowstyle": "-|>", "color": colour, "linestyle": style, "linewidth": 1.3, "shrinkA": 2, "shrinkB": 2,
+            "connectionstyle": f"arc3,rad={rad}"})
+        mx, my = a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t
+        if e.kind == "traffic":
+            my -= abs(b[0] - a[0]) * 0.15 + 0.05
+        ax.text(mx, my, label, fontsize=6.3, color=colour, ha="center", va="center", zorder=5,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5, "alpha": 0.85})
+    for i, note in enumerate(flow.notes[:3]):
+        ax.text(left_edge + 0.25, bottom - 0.3 - 0.28 * i, _clip("note: " + note, 150), fontsize=6.3,
+                color="#6d4c41", va="top")
+    ax.set_xlim(left_edge - 0.1, right_edge + 0.1)
+    ax.set_ylim(bottom - 0.35 - 0.28 * min(len(flow.notes), 3), top_y + 0.45)
+    ax.set_axis_off()
+    ax.set_title("files (brown), localhost traffic (blue), declared ports (green), connections out (purple)",
+                 fontsize=8)
+    return _finish(fig)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) if len(text) > width else text
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 11: from the STATUS column to the cause
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TriageStep:
+    """A box of the decision tree: the condition that leads to it and, for a leaf, what to do."""
+
+    id: str
+    parent: str | None
+    when: str  # the condition on the edge from the parent, as kubectl or the status shows it
+    then: str = ""  # a leaf's cause and the field to change
+    commands: tuple[str, ...] = ()  # the next commands ({pod}, {container} and {flag} filled in)
+
+
+EVENTS, DESCRIBE = "kubectl events --for pod/{pod}", "kubectl describe pod {pod}"
+LOGS, PREVIOUS = "kubectl logs {pod} -c {container}", "kubectl logs {pod} -c {container} --previous"
+
+TRIAGE_TREE: tuple[TriageStep, ...] = (
+    TriageStep("root", None, "kubectl get pod: STATUS?"),
+    TriageStep("no-status", "root", "no status (not created)",
+               "not created yet, or refused at admission: read the reply of kubectl apply (403: PodSecurity)",
+               ("kubectl apply -f pod.yaml",)),
+    TriageStep("pending", "root", "Pending, no node"),
+    TriageStep("resources", "pending", "Insufficient cpu / memory",
+               "no node has that much unreserved: lower resources.requests", (EVENTS,)),
+    TriageStep("taint", "pending", "had untolerated taint",
+               "add spec.tolerations, or schedule elsewhere", (EVENTS,)),
+    TriageStep("pvc", "pending", "unbound PersistentVolumeClaims",
+               "fix the PVC: storageClassName, size, a PV to bind", (EVENTS, "kubectl get pvc")),
+    TriageStep("unscheduled", "pending", "other or no message",
+               "read the FailedScheduling message: nodeSelector, affinity, ports", (EVENTS,)),
+    TriageStep("creating", "root", "ContainerCreating (long)",
+               "FailedMount (a ConfigMap, Secret or PVC missing) or FailedCreatePodSandBox: fix spec.volumes",
+               (EVENTS,)),
+    TriageStep("init", "root", "Init:..."),
+    TriageStep("init-running", "init", "Init:N/M",
+               "{container} has not exited yet: what does it wait for?", (LOGS,)),
+    TriageStep("init-failed", "init", "Init:Error, Init:CrashLoopBackOff",
+               "{container} exits non-zero: its log says why", (PREVIOUS, DESCRIBE)),
+    TriageStep("init-waiting", "init", "Init:ErrImagePull, Init:CreateContainerConfigError",
+               "{container}: as for an app container, but in spec.initContainers", (DESCRIBE,)),
+    TriageStep("waiting", "root", "a container Waiting"),
+    TriageStep("image", "waiting", "ErrImagePull / ImagePullBackOff",
+               "{container}: the image reference (tag, registry) or imagePullSecrets", (DESCRIBE,)),
+    TriageStep("config", "waiting", "CreateContainerConfigError",
+               "{container}: env or envFrom names a missing ConfigMap, Secret or key", (DESCRIBE,)),
+    TriageStep("crash", "waiting", "CrashLoopBackOff: lastState.terminated?"),
+    TriageStep("oom", "crash", "OOMKilled (exit 137)",
+               "{container} used more than resources.limits.memory: raise it, or use less", (PREVIOUS, DESCRIBE)),
+    TriageStep("error", "crash", "Error (exit 1, 127, 143, ...)",
+               "{container} failed and said why: {exit}", (PREVIOUS,)),
+    TriageStep("completed", "crash", "Completed (exit 0)",
+               "{container} exits by itself and restartPolicy restarts it: give it a program that keeps running",
+               (PREVIOUS,)),
+    TriageStep("start-error", "crash", "StartError (exit 128)",
+               "{container}: the runtime could not start it (command or entrypoint not found)", (DESCRIBE,)),
+    TriageStep("other-waiting", "waiting", "another reason",
+               "CreateContainerError, RunContainerError, InvalidImageName: the message says why", (DESCRIBE,)),
+    TriageStep("not-ready", "root", "Running, not all Ready"),
+    TriageStep("startup", "not-ready", "started: false",
+               "{container}: its startupProbe has not passed yet (Unhealthy events)", (EVENTS,)),
+    TriageStep("readiness", "not-ready", "started, ready: false",
+               "{container}: its readinessProbe fails, so the Pod is out of its Services' endpoints", (EVENTS,)),
+    TriageStep("restarting", "root", "Running, Ready, RESTARTS > 0",
+               "{container} restarted: lastState says how its last run ended (liveness kill, OOM, exit code)",
+               (PREVIOUS, EVENTS)),
+    TriageStep("finished", "root", "Completed, Error, Evicted (finished)",
+               "the Pod ran to its end: read the log; Evicted: status.message", (LOGS, DESCRIBE)),
+    TriageStep("healthy", "root", "Running, all Ready, no restarts",
+               "the Pod is fine: look at the Service (endpoints) or inside the app",
+               ("kubectl get endpointslices -l kubernetes.io/service-name=SERVICE", "kubectl exec {pod} -- ...")),
+)
+_STEPS = {s.id: s for s in TRIAGE_TREE}
+_PULL = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "ImageInspectError", "RegistryUnavailable",
+         "SignatureValidationFailed")
+_INIT_WAITING = (*_PULL, "InvalidImageName", "CreateContainerConfigError", "CreateContainerError")
+
+
+def exit_meaning(code: Any, reason: str = "") -> str:
+    """What a container's exit code says, the shell's and the kernel's conventions (128 + signal)."""
+    if not isinstance(code, int) or isinstance(code, bool):
+        return "no exit code recorded"
+    if reason == "OOMKilled":
+        return f"exit {code}: SIGKILL from the kernel's OOM killer (the memory limit)"
+    named = {0: "it exited successfully", 1: "the program reported an error", 2: "a usage error (bad flags)",
+             126: "the command was found but is not executable", 127: "command not found (the shell said so)",
+             128: "the runtime could not start it", 137: "SIGKILL (9): killed from outside, e.g. after a failed "
+             "liveness probe's grace period", 143: "SIGTERM (15): asked to stop, e.g. by a failed liveness probe"}
+    if code in named:
+        return f"exit {code}: {named[code]}"
+    if 128 < code < 160:
+        return f"exit {code}: killed by signal {code - 128}"
+    return f"exit {code}: the program's own error code"
+
+
+@dataclass
+class Triage:
+    """The branch of the decision tree one Pod takes, with the status fields that decided it."""
+
+    pod: str
+    status: str  # the STATUS column, as kubectl prints it
+    ready: str  # the READY column
+    restarts: int
+    path: list[str]  # TriageStep ids from the root to the leaf
+    container: str | None = None
+    evidence: list[str] = field(default_factory=list)
+    advice: str = ""
+    commands: list[str] = field(default_factory=list)
+
+    @property
+    def leaf(self) -> str:
+        return self.path[-1]
+
+
+def _transcript_yaml(text: str) -> tuple[str, str | None]:
+    """The YAML in a pasted terminal session: what followed `$ kubectl get pod NAME -o yaml`."""
+    lines = text.splitlines()
+    if not any(ln.startswith("$ ") for ln in lines):
+        return text, None
+    for i, ln in enumerate(lines):
+        m = re.match(r"\$\s+kubectl\s+get\s+(?:pods?|po)(?:/|\s+)([a-z0-9][a-z0-9.-]*)\b.*-o\s*yaml", ln)
+        if m:
+            body = []
+            for nxt in lines[i + 1:]:
+                if nxt.startswith("$ "):
+                    break
+                body.append(nxt)
+            return "\n".join(body), m.group(1)
+    raise PictureError("this looks like a terminal session, but it holds no `kubectl get pod NAME -o yaml`")
+
+
+def read_pod_status(source: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """(name, spec, status) of a Pod as `kubectl get pod NAME -o yaml` prints it (or only its status)."""
+    name_hint = None
+    if isinstance(source, str):
+        source, name_hint = _transcript_yaml(source)
+    docs = _documents(source)
+    if not docs:
+        raise PictureError("there is no Pod here yet: paste what `kubectl get pod NAME -o yaml` prints")
+    doc = docs[0]
+    if isinstance(doc, dict) and doc.get("kind") == "List" and isinstance(doc.get("items"), list) and doc["items"]:
+        doc = doc["items"][0]
+    if not isinstance(doc, dict):
+        raise PictureError("a Pod must be a mapping, as `kubectl get pod NAME -o yaml` prints it")
+    if not any(k in doc for k in ("status", "spec", "metadata")):
+        raise PictureError("this has no status, spec or metadata: paste what `kubectl get pod NAME -o yaml` prints")
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+    status = doc.get("status") if isinstance(doc.get("status"), dict) else {}
+    return str(meta.get("name") or name_hint or "pod"), spec, status
+
+
+def _statuses(status: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    return [s for s in _list(status.get(key)) if isinstance(s, dict)]
+
+
+def _state(s: dict[str, Any], which: str = "state") -> tuple[str, dict[str, Any]]:
+    st = s.get(which) if isinstance(s.get(which), dict) else {}
+    for k in ("waiting", "terminated", "running"):
+        if isinstance(st.get(k), dict):
+            return k, st[k]
+    return "", {}
+
+
+def _condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
+    return next((c for c in _list(status.get("conditions")) if isinstance(c, dict) and c.get("type") == kind), {})
+
+
+def status_column(spec: dict[str, Any], status: dict[str, Any]) -> tuple[str, str, int]:
+    """(STATUS, READY, RESTARTS) as `kubectl get pod` prints them (printPod in kubectl's printers)."""
+    reason = str(status.get("reason") or status.get("phase") or "Unknown")
+    if _condition(status, "PodScheduled").get("reason") == "SchedulingGated":
+        reason = "SchedulingGated"
+    inits = {str(c.get("name")): c for c in _list(spec.get("initContainers")) if isinstance(c, dict)}
+    init_statuses = _statuses(status, "initContainerStatuses")
+    total_inits = len(inits) or len(init_statuses)
+    regular = _statuses(status, "containerStatuses")
+    ready = restarts = 0
+    sidecars = sum(1 for c in inits.values() if _is_sidecar(c))
+    initializing = False
+    for i, s in enumerate(init_statuses):
+        restarts += _int(s.get("restartCount"), 0)
+        kind, st = _state(s)
+        if kind == "terminated" and st.get("exitCode") == 0:
+            continue
+        if _is_sidecar(inits.get(str(s.get("name")), {})) and s.get("started") is True:
+            ready += 1 if s.get("ready") is True else 0
+            continue
+        if kind == "terminated":
+            reason = "Init:" + (str(st["reason"]) if st.get("reason") else
+                                f"Signal:{st['signal']}" if st.get("signal") else f"ExitCode:{st.get('exitCode')}")
+        elif kind == "waiting" and st.get("reason") and st.get("reason") != "PodInitializing":
+            reason = f"Init:{st['reason']}"
+        else:
+            reason = f"Init:{i}/{total_inits}"
+        initializing = True
+        break
+    if not initializing or _condition(status, "Initialized").get("status") == "True":
+        restarts, running = 0, False
+        for s in reversed(regular):
+            restarts += _int(s.get("restartCount"), 0)
+            kind, st = _state(s)
+            if kind == "waiting" and st.get("reason"):
+                reason = str(st["reason"])
+            elif kind == "terminated":
+                reason = str(st.get("reason") or (f"Signal:{st['signal']}" if st.get("signal")
+                                                   else f"ExitCode:{st.get('exitCode')}"))
+            elif kind == "running" and s.get("ready") is True:
+                running = True
+                ready += 1
+        if reason == "Completed" and running:
+            reason = "Running" if _condition(status, "Ready") else "NotReady"
+    total = len(_list(spec.get("containers"))) + sidecars if spec.get("containers") else len(regular) + sidecars
+    return reason, f"{ready}/{total}", restarts
+
+
+def _blocking_init(spec: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
+    """The status of the first init container that holds the Pod up (neither exited 0 nor a started sidecar)."""
+    sidecars = {c.get("name") for c in _list(spec.get("initContainers")) if isinstance(c, dict) and _is_sidecar(c)}
+    for s in _statuses(status, "initContainerStatuses"):
+        kind, st = _state(s)
+        done = kind == "terminated" and st.get("exitCode") == 0
+        if not done and not (s.get("name") in sidecars and s.get("started") is True):
+            return s
+    return {}
+
+
+def _field_of(spec: dict[str, Any], fld: str, name: str) -> str:
+    for i, c in enumerate(_list(spec.get(fld))):
+        if isinstance(c, dict) and c.get("name") == name:
+            return f"spec.{fld}[{i}]"
+    return f"spec.{fld}[name={name}]"
+
+
+def triage(source: Any) -> Triage:
+    """The branch of the troubleshooting tree a Pod takes, read from its status as the kubelet wrote it.
+
+    The order is kubectl's: a Pod that is not scheduled; an init container that has not finished
+    (Init:N/M, or its waiting or terminated reason); then the first app container with a waiting
+    reason, CrashLoopBackOff split by how its last run ended (lastState.terminated.reason and
+    exitCode); then readiness. `source` is what `kubectl get pod NAME -o yaml` prints (status only
+    will do), or a pasted session holding that command and its output.
+    """
+    pod, spec, status = read_pod_status(source)
+    t = Triage(pod, "", "", 0, ["root"])
+    if not status:
+        t.status, t.ready = "(none)", "-"
+        return _leaf(t, "no-status", spec, None, "")
+    t.status, t.ready, t.restarts = status_column(spec, status)
+    t.evidence.append(f"STATUS {t.status}, READY {t.ready}, RESTARTS {t.restarts} (phase {status.get('phase')})")
+    scheduled = _condition(status, "PodScheduled")
+    if status.get("phase") == "Pending" and (scheduled.get("status") == "False" or
+                                             (not status.get("hostIP") and not _statuses(status, "containerStatuses")
+                                              and not _statuses(status, "initContainerStatuses"))):
+        msg = str(scheduled.get("message") or "")
+        t.evidence.append(f"conditions[PodScheduled]: {scheduled.get('reason', 'not scheduled')}"
+                          + (f": {msg}" if msg else ""))
+        t.path.append("pending")
+        leaf = ("resources" if re.search(r"Insufficient (cpu|memory|ephemeral-storage|pods)", msg) else
+                "taint" if "untolerated taint" in msg else
+                "pvc" if re.search(r"PersistentVolumeClaim|persistentvolumeclaim", msg) else "unscheduled")
+        return _leaf(t, leaf, spec, None, "")
+    if status.get("phase") in ("Succeeded", "Failed"):
+        t.evidence.append(f"phase {status['phase']}" + (f", reason {status['reason']}: {status.get('message', '')}"
+                                                        if status.get("reason") else ""))
+        name = next((str(s.get("name")) for s in _statuses(status, "containerStatuses")), None)
+        return _leaf(t, "finished", spec, name, "containers")
+    if t.status.startswith("Init:"):
+        s = _blocking_init(spec, status)
+        name = str(s.get("name")) if s else None
+        kind, st = _state(s)
+        last_kind, last = _state(s, "lastState")
+        t.path.append("init")
+        t.evidence.append(f"initContainerStatuses[{name}].state.{kind or '?'}"
+                          + (f".reason: {st['reason']}" if st.get("reason") else ""))
+        if last_kind == "terminated":
+            t.evidence.append(f"lastState.terminated: reason {last.get('reason')}, "
+                              + exit_meaning(last.get("exitCode"), str(last.get("reason") or "")))
+        if kind == "waiting" and st.get("reason") in _INIT_WAITING:
+            leaf = "init-waiting"
+        elif kind == "terminated" or st.get("reason") == "CrashLoopBackOff":
+            leaf = "init-failed"
+        else:
+            leaf = "init-running"
+        return _leaf(t, leaf, spec, name, "initContainers")
+    regular = _statuses(status, "containerStatuses")
+    waiting = next((s for s in regular if _state(s)[0] == "waiting" and _state(s)[1].get("reason")), None)
+    if waiting is not None:
+        name = str(waiting.get("name"))
+        reason = str(_state(waiting)[1]["reason"])
+        message = _state(waiting)[1].get("message")
+        t.evidence.append(f"containerStatuses[{name}].state.waiting.reason: {reason}"
+                          + (f" ({message})" if message else ""))
+        if reason in ("ContainerCreating", "PodInitializing"):
+            return _leaf(t, "creating", spec, name, "containers")
+        t.path.append("waiting")
+        if reason in _PULL:
+            return _leaf(t, "image", spec, name, "containers")
+        if reason == "CreateContainerConfigError":
+            return _leaf(t, "config", spec, name, "containers")
+        if reason != "CrashLoopBackOff":
+            return _leaf(t, "other-waiting", spec, name, "containers")
+        t.path.append("crash")
+        _, last = _state(waiting, "lastState")
+        why = str(last.get("reason") or "")
+        exit_text = exit_meaning(last.get("exitCode"), why)
+        t.evidence.append(f"lastState.terminated: reason {why or '(none)'}, {exit_text}")
+        leaf = ("oom" if why == "OOMKilled" else "completed" if why == "Completed" or last.get("exitCode") == 0
+                else "start-error" if why in ("StartError", "ContainerCannotRun") else "error")
+        return _leaf(t, leaf, spec, name, "containers", exit_text)
+    inits = {str(c.get("name")): c for c in _list(spec.get("initContainers")) if isinstance(c, dict)}
+    running = regular + [s for s in _statuses(status, "initContainerStatuses") if _is_sidecar(inits.get(
+        str(s.get("name")), {}))]
+    unready = next((s for s in running if s.get("ready") is not True), None)
+    if unready is not None:
+        name = str(unready.get("name"))
+        fld = "initContainers" if name in inits else "containers"
+        t.path.append("not-ready")
+        t.evidence.append(f"containerStatuses[{name}]: started {unready.get('started')}, ready false")
+        return _leaf(t, "startup" if unready.get("started") is False else "readiness", spec, name, fld)
+    restarted = next((s for s in running if _int(s.get("restartCount"), 0) > 0), None)
+    if restarted is not None:
+        name = str(restarted.get("name"))
+        _, last = _state(restarted, "lastState")
+        t.evidence.append(f"containerStatuses[{name}].restartCount: {restarted.get('restartCount')}; last run: "
+                          f"{last.get('reason', '?')}, {exit_meaning(last.get('exitCode'), str(last.get('reason')))}")
+        return _leaf(t, "restarting", spec, name, "initContainers" if name in inits else "containers")
+    return _leaf(t, "healthy", spec, None, "")
+
+
+def _leaf(t: Triage, leaf: str, spec: dict[str, Any], container: str | None, fld: str, exit_text: str = "") -> Triage:
+    step = _STEPS[leaf]
+    if step.parent and step.parent not in t.path:
+        t.path.append(step.parent)
+    t.path.append(leaf)
+    t.container = container
+    name = container or "NAME"
+    where = f" ({_field_of(spec, fld, container)})" if container and fld else ""
+    t.advice = step.then.format(container=name + where, exit=exit_text or "see its log")
+    t.commands = [c.format(pod=t.pod, container=name) for c in step.commands]
+    return t
+
+
+def triage_figure(source: Any) -> Figure:
+    """The troubleshooting tree, drawn left to right, with the branch this Pod takes highlighted."""
+    t = triage(source)
+    children: dict[str, list[TriageStep]] = {}
+    for s in TRIAGE_TREE[1:]:
+        children.setdefault(str(s.parent), []).append(s)
+    pos: dict[str, tuple[float, float]] = {}
+    row = [0.0]
+
+    def place(step_id: str, depth: int) -> float:
+        kids = children.get(step_id, [])
+        if not kids:
+            y = row[0]
+            row[0] += 1
+        else:
+            ys = [place(k.id, depth + 1) for k in kids]
+            y = sum(ys) / len(ys)
+        pos[step_id] = (depth, y)
+        return y
+
+    place("root", 0)
+    rows = row[0]
+    fig, ax = _figure(10.0, 1.9 + 0.27 * rows)
+    on = set(t.path)
+    col_x = {0: 0.0, 1: 1.25, 2: 3.35, 3: 5.9}
+    for s in TRIAGE_TREE:
+        depth, y = pos[s.id]
+        x = col_x[depth]
+        hot = s.id in on
+        colour = COLOURS["fail"] if hot else "#9e9e9e"
+        if s.parent is not None:
+            pd, py = pos[s.parent]
+            ax.plot([col_x[pd] + 0.05, x - 0.05], [py, y], color=colour, linewidth=2.2 if hot else 0.7, zorder=1)
+        leaf = s.id not in children
+        text = s.when if s.parent else "STATUS?"
+        ax.text(x, y, text, fontsize=7 if not hot else 7.5, va="center", ha="left" if s.parent else "right",
+                fontweight="bold" if hot else "normal", color="#b71c1c" if hot else "#424242", zorder=3,
+                bbox={"facecolor": "#ffebee" if hot else "white", "edgecolor": colour, "pad": 1.5,
+                      "linewidth": 1.2 if hot else 0.5})
+        if leaf:
+            then = s.then.replace("{container}", "the container").replace("{exit}", "the exit code")
+            ax.text(8.1, y, _clip(then, 70), fontsize=6.3,
+                    va="center", color="#b71c1c" if hot else "#757575", zorder=3)
+    ax.set_xlim(-1.0, 12.4)
+    ax.set_ylim(rows + 0.1, -3.2)
+    ax.set_axis_off()
+    box = [f"Pod {t.pod}: STATUS {t.status}, READY {t.ready}, RESTARTS {t.restarts}", *t.evidence[1:],
+           f"-> {t.advice}", "next: " + "   |   ".join(t.commands)]
+    ax.text(-1.0, -3.05, "\n".join(_clip(b, 165) for b in box), fontsize=7, va="top", family="monospace",
+            color="#212121", bbox={"facecolor": "#fff8e1", "edgecolor": "#ffb300", "pad": 3})
+    return _finish(fig)
+
+
+# ---------------------------------------------------------------------------------------------
 # matplotlib, quietly
 # ---------------------------------------------------------------------------------------------
 
@@ -1151,6 +1947,32 @@ class ResourcesView(PictureView):
         return _stack(top, bottom)
 
 
+class PatternFlowView(PictureView):
+    """The flows between a Pod's containers: shared files, localhost traffic, declared ports."""
+
+    def draw(self, source: str, **options: Any) -> Figure:
+        return pattern_flow_figure(source)
+
+
+class TriageView(PictureView):
+    """The troubleshooting tree with the branch a Pod's status takes; a menu offers the chapter's cases."""
+
+    def make_controls(self) -> list[w.Widget]:
+        self.examples = w.Dropdown(options=[("(the Pod in the box below)", ""), *((k, k) for k in TRIAGE_EXAMPLES)],
+                                   value="", description="or a case", style={"description_width": "initial"})
+
+        def pick(change: dict[str, Any]) -> None:
+            if change["new"]:
+                self.source = TRIAGE_EXAMPLES[change["new"]]
+                self.examples.value = ""  # the box below now holds the case; picking it again works
+
+        self.examples.observe(pick, names="value")
+        return [self.examples]
+
+    def draw(self, source: str, **options: Any) -> Figure:
+        return triage_figure(source)
+
+
 def parse_usage(text: str) -> dict[str, str]:
     """`"web=300Mi, batch=1Gi"` -> {"web": "300Mi", "batch": "1Gi"} (pieces without `=` are ignored)."""
     out = {}
@@ -1180,6 +2002,194 @@ def _stack(top: Figure, bottom: Figure) -> Figure:
         ax.set_axis_off()
         y += h
     return fig
+
+
+# Pods as `kubectl get pod NAME -o yaml` prints them (cut to what the tree reads), one per branch
+# the chapter 11 excerpts take; the triage view offers them in a menu.
+TRIAGE_EXAMPLES: dict[str, str] = {
+    "Pending: Insufficient memory": """\
+apiVersion: v1
+kind: Pod
+metadata: {name: search}
+spec:
+  containers:
+  - name: search
+    image: ghcr.io/example/search:0.7
+    resources: {requests: {memory: 48Gi}}
+status:
+  phase: Pending
+  qosClass: Burstable
+  conditions:
+  - type: PodScheduled
+    status: "False"
+    reason: Unschedulable
+    message: '0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are available: 1 No
+      preemption victims found for incoming pod.'
+""",
+    "ImagePullBackOff": """\
+apiVersion: v1
+kind: Pod
+metadata: {name: frontend}
+spec:
+  containers:
+  - {name: frontend, image: "nginx:1.22-alpin"}
+status:
+  phase: Pending
+  containerStatuses:
+  - name: frontend
+    image: nginx:1.22-alpin
+    imageID: ""
+    ready: false
+    restartCount: 0
+    started: false
+    state:
+      waiting:
+        reason: ImagePullBackOff
+        message: Back-off pulling image "nginx:1.22-alpin"
+""",
+    "ContainerCreating: missing ConfigMap": """\
+apiVersion: v1
+kind: Pod
+metadata: {name: gateway}
+spec:
+  volumes:
+  - {name: config, configMap: {name: gateway-conf}}
+  containers:
+  - name: gateway
+    image: nginx:1.22
+    volumeMounts: [{name: config, mountPath: /etc/nginx/conf.d}]
+status:
+  phase: Pending
+  conditions:
+  - {type: PodScheduled, status: "True"}
+  containerStatuses:
+  - name: gateway
+    image: nginx:1.22
+    ready: false
+    restartCount: 0
+    started: false
+    state:
+      waiting: {reason: ContainerCreating}
+""",
+    "CreateContainerConfigError": """\
+apiVersion: v1
+kind: Pod
+metadata: {name: mailer}
+spec:
+  containers:
+  - name: mailer
+    image: ghcr.io/example/mailer:2.0
+    env:
+    - name: SMTP_PASSWORD
+      valueFrom: {secretKeyRef: {name: smtp-credentials, key: password}}
+status:
+  phase: Pending
+  containerStatuses:
+  - name: mailer
+    image: ghcr.io/example/mailer:2.0
+    ready: false
+    restartCount: 0
+    started: false
+    state:
+      waiting:
+        reason: CreateContainerConfigError
+        message: secret "smtp-credentials" not found
+""",
+    "CrashLoopBackOff: exit 127": """\
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers:
+  - {name: web, image: "nginx:1.22"}
+  - name: heartbeat
+    image: busybox:1.35
+    command: ["sh", "-c", "echo heartbeat started; sleeep 3600"]
+status:
+  phase: Running
+  conditions:
+  - {type: Initialized, status: "True"}
+  - {type: Ready, status: "False", reason: ContainersNotReady}
+  containerStatuses:
+  - name: heartbeat
+    image: busybox:1.35
+    ready: false
+    restartCount: 4
+    started: false
+    lastState:
+      terminated: {exitCode: 127, reason: Error}
+    state:
+      waiting:
+        reason: CrashLoopBackOff
+        message: back-off 1m20s restarting failed container=heartbeat pod=web_default(8d1c...)
+  - name: web
+    image: nginx:1.22
+    ready: true
+    restartCount: 0
+    started: true
+    state:
+      running: {startedAt: "2026-12-03T09:10:02Z"}
+""",
+    "Init:CrashLoopBackOff": """\
+apiVersion: v1
+kind: Pod
+metadata: {name: orders}
+spec:
+  initContainers:
+  - name: migrate
+    image: ghcr.io/example/orders-migrate:1.4
+  containers:
+  - {name: app, image: "ghcr.io/example/orders:1.4"}
+status:
+  phase: Pending
+  conditions:
+  - {type: Initialized, status: "False", reason: ContainersNotInitialized}
+  initContainerStatuses:
+  - name: migrate
+    image: ghcr.io/example/orders-migrate:1.4
+    ready: false
+    restartCount: 3
+    started: false
+    lastState:
+      terminated: {exitCode: 1, reason: Error}
+    state:
+      waiting:
+        reason: CrashLoopBackOff
+        message: back-off 40s restarting failed container=migrate pod=orders_default(51f0...)
+  containerStatuses:
+  - name: app
+    image: ghcr.io/example/orders:1.4
+    ready: false
+    restartCount: 0
+    started: false
+    state:
+      waiting: {reason: PodInitializing}
+""",
+    "Running, not Ready": """\
+apiVersion: v1
+kind: Pod
+metadata: {name: catalog}
+spec:
+  containers:
+  - name: catalog
+    image: ghcr.io/example/catalog:3.2
+    readinessProbe:
+      httpGet: {path: /ready, port: 8080}
+status:
+  phase: Running
+  conditions:
+  - {type: Initialized, status: "True"}
+  - {type: Ready, status: "False", reason: ContainersNotReady}
+  containerStatuses:
+  - name: catalog
+    image: ghcr.io/example/catalog:3.2
+    ready: false
+    restartCount: 0
+    started: true
+    state:
+      running: {startedAt: "2026-12-03T09:02:11Z"}
+""",
+}
 
 
 class StandIn:
@@ -1224,3 +2234,16 @@ def resources_picture(source: str, *, fallback: str | None = None, neighbours: s
         view.note.value = EMPTY_NOTE
     return view
 
+
+def pattern_picture(source: str, *, fallback: str | None = None) -> PatternFlowView | StandIn:
+    """The chapter 10 picture for a notebook cell (a stand-in while grading)."""
+    if grading():
+        return StandIn("the pattern's flows")
+    return PatternFlowView(source, fallback=fallback)
+
+
+def triage_picture(source: str, *, fallback: str | None = None) -> TriageView | StandIn:
+    """The chapter 11 picture for a notebook cell (a stand-in while grading)."""
+    if grading():
+        return StandIn("the troubleshooting tree")
+    return TriageView(source, fallback=fallback)
