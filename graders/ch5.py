@@ -9,7 +9,7 @@ award one point per row and explain only the rows that are wrong.
 from __future__ import annotations
 
 import posixpath
-import re
+import signal
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -17,16 +17,20 @@ from typing import Any
 from graders.answers import Answer
 from graders.ch1 import checker_clean, is_pod, named, pinned
 from graders.core import (
+    FALSE_WORDS,
+    TRUE_WORDS,
     Case,
     Exercise,
     Fail,
-    container_named,
-    containers,
     env_value,
     pod,
     running_container,
     running_containers,
+    same_image,
+    same_path,
+    shell_words,
     table_row,
+    truth,
     words,
 )
 from graders.core import spec_of as _spec
@@ -169,10 +173,11 @@ def _nothing_from_node(answer: Answer) -> Any:
     host = _host_sharing(doc)
     if host is not None:
         return host
-    for name, v in _volumes(doc).items():
+    for i, v in enumerate(_list(_spec(doc).get("volumes"))):
         if "hostPath" in v:
-            return Fail(f"volume {name!r} is a hostPath: the socket would sit in a node directory that other Pods "
-                        "could reach too.", path="spec.volumes", hint="Use an emptyDir.")
+            return Fail(f"volume {v.get('name')!r} is a hostPath: a directory of the node, which other Pods on it and "
+                        "the node's own processes can reach too.", path=f"spec.volumes[{i}].hostPath",
+                        hint="Use an emptyDir for files the containers share.")
     return True
 
 
@@ -239,20 +244,37 @@ MECHANISMS: dict[str, tuple[str, str]] = {
                     "share a PID namespace: `shareProcessNamespace: true`."),
 }
 
+
+def _choice_words(text: str) -> str:
+    """A choice as plain words: case, backticks, quotes, -, _, : and = do not matter, nor a closing full stop."""
+    for mark in "`'\"":
+        text = text.replace(mark, "")
+    text = text.strip().rstrip(".!").lower()
+    for mark in "-_:=":
+        text = text.replace(mark, " ")
+    return " ".join(text.split())
+
+
+# Every entry is written as _choice_words leaves it (so "can't" is "cant"). "none" is left out: it could
+# mean "nothing needed" or "never".
 _WORDS = {
-    ALWAYS: {"always", "shared", "yes", "ipc", "ipc namespace", "network", "network namespace", "net", "pod",
-             "nothing", "nothing extra", "nothing needed", "works"},
-    VOLUME: {"shared volume", "volume", "emptydir", "shared emptydir", "a shared volume", "needs a shared volume",
-             "shared_volume"},
-    PID: {"shareprocessnamespace", "shareprocessnamespace: true", "share process namespace",
-          "shared pid", "shared pid namespace", "pid",
-          "pid namespace", "share_pid"},
-    NEVER: {"never", "no", "impossible", "not possible", "false"},
+    ALWAYS: {"always", "always works", "works always", "works", "shared", "always shared", "yes", "true", "ipc",
+             "ipc namespace", "shared ipc namespace", "network", "network namespace", "shared network namespace",
+             "net", "net namespace", "pod", "nothing", "nothing extra", "nothing needed", "nothing to add",
+             "by default", "default", "out of the box"},
+    VOLUME: {"shared volume", "volume", "a volume", "a shared volume", "needs a shared volume", "shared volumes",
+             "emptydir", "empty dir", "an emptydir", "shared emptydir", "a shared emptydir", "emptydir volume",
+             "shared emptydir volume", "a shared emptydir volume",
+             "volume mount", "shared volume mount", "shared mount"},
+    PID: {"shareprocessnamespace", "shareprocessnamespace true", "share process namespace",
+          "shared process namespace", "process namespace", "shared pid", "shared pid namespace", "share pid",
+          "share pid namespace", "pid", "pid namespace"},
+    NEVER: {"never", "never works", "no", "false", "impossible", "not possible", "cannot", "cannot work", "cant",
+            "does not work", "doesnt work"},
 }
 
 
-_choice = words(_WORDS, on_bool=(ALWAYS, NEVER),
-                clean=lambda v: " ".join(v.strip().lower().replace("`", "").replace("-", " ").split()))
+_choice = words(_WORDS, on_bool=(ALWAYS, NEVER), clean=_choice_words)
 
 
 def _mechanism_row(key: str) -> Callable[[Answer], Any]:
@@ -277,13 +299,18 @@ choose_mechanism = Exercise(
 # ---------------------------------------------------------------------------
 
 
+RELOAD_NAME = "web-reload"
+WEB_IMAGE, RELOADER_IMAGE = "nginx:1.22", "busybox:1.35"
+CONFIG_MAP, CONF_DIR = "web-config", "/etc/nginx/conf.d"
+
+
 def _share_pid(answer: Answer) -> Any:
     doc = pod(answer)
     spec = _spec(doc)
-    for i, c in enumerate(containers(doc)):
+    for fld, i, c in running_containers(doc):
         if "shareProcessNamespace" in c:
             return Fail(f"shareProcessNamespace sits in container {c.get('name')!r}, where the API server rejects it.",
-                        path=f"spec.containers[{i}].shareProcessNamespace",
+                        path=f"spec.{fld}[{i}].shareProcessNamespace",
                         hint="It is a Pod-level field: put `shareProcessNamespace: true` under spec.")
     if spec.get("hostPID") is True:
         return Fail("hostPID: true would put the Pod in the node's PID namespace (and the API server refuses it "
@@ -299,8 +326,14 @@ def _share_pid(answer: Answer) -> Any:
                 path="spec.shareProcessNamespace", hint="Set `shareProcessNamespace: true` under spec.")
 
 
-def _no_host_namespaces(answer: Answer) -> Any:
-    return _host_sharing(pod(answer)) or True
+def _reload_images(answer: Answer) -> Any:
+    doc = pod(answer)
+    for name, want in (("web", WEB_IMAGE), ("reloader", RELOADER_IMAGE)):
+        where, c = _ctr(doc, name)
+        if not same_image(c.get("image"), want):
+            return Fail(f"{name} runs {c.get('image')!r}; the task gives it {want}.", path=f"{where}.image",
+                        hint=f"Set `image: {want}`.")
+    return True
 
 
 def _uid(doc: dict[str, Any], c: dict[str, Any]) -> tuple[int, bool]:
@@ -320,10 +353,10 @@ def _caps(c: dict[str, Any], key: str) -> set[str]:
 
 def _can_signal(answer: Answer) -> Any:
     doc = pod(answer)
-    _, web = container_named(doc, "web")
-    j, rel = container_named(doc, "reloader")
+    _, web = _ctr(doc, "web")
+    rel_path, rel = _ctr(doc, "reloader")
     (web_uid, web_set), (rel_uid, _) = _uid(doc, web), _uid(doc, rel)
-    where = f"spec.containers[{j}].securityContext"
+    where = f"{rel_path}.securityContext"
     if rel_uid == web_uid:
         return True
     web_text = f"UID {web_uid}" + ("" if web_set else " (the image's default user, root)")
@@ -342,37 +375,165 @@ def _can_signal(answer: Answer) -> Any:
     return True
 
 
-_HUP = re.compile(r"(?:-HUP\b|-SIGHUP\b|-s\s+HUP\b|-s\s+SIGHUP\b|-1\b|\bSIGHUP\b)")
+_KILLERS = frozenset({"kill", "pkill", "killall"})
+_SIGNALS = frozenset(sig.name.removeprefix("SIG") for sig in signal.Signals)
+_SEPARATORS = frozenset({";", "&&", "||", "|", "&", ")", "(", "then", "do", "done", "fi", "else", "`"})
+
+
+def _kill_calls(words: list[str]) -> list[tuple[str, str | None, list[str]]]:
+    """(tool, signal as written or None, operands) of every kill, pkill and killall in a container's words.
+
+    `-HUP`, `-SIGHUP`, `-hup` (busybox reads names in any case), `-1`, `-s HUP` and `--signal HUP` name the
+    signal; other options (`pkill -o`, `-f`) are skipped.
+    """
+    calls: list[tuple[str, str | None, list[str]]] = []
+    for k, w in enumerate(words):
+        tool = w.rsplit("/", 1)[-1]
+        if tool not in _KILLERS:
+            continue
+        rest: list[str] = []
+        for x in words[k + 1:]:
+            if x in _SEPARATORS:
+                break
+            rest.append(x)
+        sig: str | None = None
+        operands: list[str] = []
+        i = 0
+        while i < len(rest):
+            x = rest[i]
+            if x in ("-s", "--signal") and i + 1 < len(rest):
+                sig = sig or rest[i + 1]
+                i += 2
+                continue
+            if x.startswith("--signal="):
+                sig = sig or x.split("=", 1)[1]
+            elif x.startswith("-") and len(x) > 1 and x != "--":
+                name = x[1:]
+                if sig is None and (name.isdigit() or name.upper().removeprefix("SIG") in _SIGNALS):
+                    sig = name
+            elif x != "--":
+                operands.append(x)
+            i += 1
+        calls.append((tool, sig, operands))
+    return calls
+
+
+def _is_hup(sig: str | None) -> bool:
+    return sig is not None and sig.upper().removeprefix("SIG") in ("HUP", "1")
 
 
 def _sends_hup(answer: Answer) -> Any:
     doc = pod(answer)
-    j, rel = container_named(doc, "reloader")
-    words = [str(w) for key in ("command", "args") if isinstance(rel.get(key), list) for w in rel[key]]
+    where, rel = _ctr(doc, "reloader")
+    words = shell_words(rel)
     text = " ".join(words)
     if not words:
         return Fail("reloader has no command, so it runs its image's default and never signals nginx.",
-                    path=f"spec.containers[{j}].command",
+                    path=f"{where}.command",
                     hint="Give it a loop that sends SIGHUP to nginx's master, e.g. `kill -HUP <pid>` "
                          "or `pkill -HUP -o nginx`.")
-    if not _HUP.search(text):
+    hups = [c for c in _kill_calls(words) if _is_hup(c[1])]
+    if not hups:
         return Fail(f"reloader's command ({text[:80]!r}) never sends SIGHUP; nginx reloads its configuration on "
-                    "SIGHUP (SIGTERM or SIGKILL would stop it).", path=f"spec.containers[{j}].command",
+                    "SIGHUP (kill's default SIGTERM, or SIGKILL, would stop it).", path=f"{where}.command",
                     hint="Use `kill -HUP` (or `pkill -HUP`).")
+    if all(tool == "kill" and operands == ["1"] for tool, _, operands in hups):
+        return Fail("reloader sends SIGHUP to PID 1, which is not nginx: with shareProcessNamespace: true, PID 1 "
+                    "is the Pod's pause process (which ignores SIGHUP), and in a PID namespace of its own it is the "
+                    "reloader's own first process.", path=f"{where}.command",
+                    hint="Find nginx's master by name: `pkill -HUP -o nginx` (the oldest nginx process is the "
+                         "master), or `kill -HUP $(pidof nginx)`.")
     return True
+
+
+_LOOPS = frozenset({"while", "until", "for"})
+_LOOPING_TOOLS = frozenset({"watch", "inotifyd", "inotifywait"})
+# Tools that tell a change: checksums, comparisons, file times, inotify, the ConfigMap's ..data link.
+_CHANGE_TOOLS = frozenset({"md5sum", "sha1sum", "sha256sum", "sha512sum", "sha3sum", "cksum", "sum", "cmp", "diff",
+                           "stat", "inotifyd", "inotifywait", "readlink", "realpath"})
+_CHANGE_WORDS = frozenset({"-newer", "-nt", "-ot", "..data"})
+_COMPARES = frozenset({"!=", "=", "==", "-ne"})
+
+
+def _reloads_on_change(answer: Answer) -> Any:
+    doc = pod(answer)
+    where, rel = _ctr(doc, "reloader")
+    words = shell_words(rel)
+    if not words:
+        return Fail("reloader has no command, so nothing watches the configuration.", path=f"{where}.command",
+                    hint="Run a loop that compares a checksum of the files each round and signals nginx when it "
+                         "changes.")
+    names = {w.rsplit("/", 1)[-1] for w in words}
+    if not (names & _LOOPS or names & _LOOPING_TOOLS):
+        return Fail("reloader's command has no loop (while, until or for), so it checks at most once and exits "
+                    "(under the default restartPolicy, Always, it is then restarted with a growing back-off).",
+                    path=f"{where}.command",
+                    hint="Wrap the check in a loop, e.g. `while sleep 10; do ...; done`.")
+    reads = names & {"cat", "ls", "find", "head", "tail"}
+    if not (names & _CHANGE_TOOLS or any(w.endswith("..data") or w in _CHANGE_WORDS for w in words)
+            or (reads and names & _COMPARES)):
+        return Fail("reloader sends SIGHUP on every round whether or not the files changed: each SIGHUP makes nginx "
+                    "re-read its configuration, start new workers and retire the old ones, for nothing. The task "
+                    "asks for a signal when the files change.", path=f"{where}.command",
+                    hint="Compare a checksum each round, e.g. `now=$(cat /config/*.conf | md5sum)`, and signal only "
+                         "when it differs from the last one.")
+    return True
+
+
+def _config_maps_of(volume: dict[str, Any]) -> set[str]:
+    """The ConfigMaps a volume takes its files from: a configMap volume or a projected volume's sources."""
+    out: set[str] = set()
+    cm = volume.get("configMap")
+    if isinstance(cm, dict) and isinstance(cm.get("name"), str):
+        out.add(cm["name"])
+    projected = volume.get("projected")
+    sources = projected.get("sources") if isinstance(projected, dict) else None
+    for src in _list(sources):
+        cm = src.get("configMap")
+        if isinstance(cm, dict) and isinstance(cm.get("name"), str):
+            out.add(cm["name"])
+    return out
+
+
+_SUBPATH_STALE = ("a ConfigMap mounted with a subPath is never updated by the kubelet, so {who} would never see a "
+                  "new version")
 
 
 def _config_in_both(answer: Answer) -> Any:
     doc = pod(answer)
     volumes = _volumes(doc)
-    _, web = container_named(doc, "web")
-    _, rel = container_named(doc, "reloader")
-    names = [{m.get("name") for m in _list(c.get("volumeMounts"))} for c in (web, rel)]
-    shared = [n for n in names[0] & names[1] if "configMap" in volumes.get(n, {})]
-    if not shared:
-        return Fail("no configMap volume is mounted in both web and reloader: nginx needs the configuration and "
-                    "reloader has to see it change.", path="spec.volumes",
-                    hint="Add a volume `configMap: {name: web-config}` and mount it in both containers.")
+    web_path, web = _ctr(doc, "web")
+    rel_path, rel = _ctr(doc, "reloader")
+    ours = {n for n, v in volumes.items() if CONFIG_MAP in _config_maps_of(v)}
+    if not ours:
+        others = sorted({m for v in volumes.values() for m in _config_maps_of(v)})
+        what = f"the volumes take ConfigMap(s) {', '.join(others)}, not {CONFIG_MAP}" if others else \
+            f"no volume takes its files from the ConfigMap {CONFIG_MAP}"
+        return Fail(f"{what}: nginx needs that configuration and reloader has to see it change.", path="spec.volumes",
+                    hint=f"Add a volume `configMap: {{name: {CONFIG_MAP}}}` and mount it in both containers.")
+    mounts = [(j, m) for j, m in enumerate(_list(web.get("volumeMounts"))) if m.get("name") in ours]
+    at = [(j, m) for j, m in mounts if same_path(m.get("mountPath"), CONF_DIR)]
+    if not at:
+        if mounts:
+            j, m = mounts[0]
+            return Fail(f"web mounts the {CONFIG_MAP} volume at {m.get('mountPath')!r}, but nginx reads its server "
+                        f"blocks from {CONF_DIR}.", path=f"{web_path}.volumeMounts[{j}].mountPath",
+                        hint=f"Set `mountPath: {CONF_DIR}`.")
+        return Fail(f"web does not mount the {CONFIG_MAP} volume, so nginx never sees that configuration.",
+                    path=f"{web_path}.volumeMounts", hint=f"Mount it in web at {CONF_DIR}.")
+    j, m = at[0]
+    if m.get("subPath") or m.get("subPathExpr"):
+        return Fail(_SUBPATH_STALE.format(who="nginx") + ".", path=f"{web_path}.volumeMounts[{j}].subPath",
+                    hint="Mount the whole volume at the directory, without subPath.")
+    seen = [(k, n) for k, n in enumerate(_list(rel.get("volumeMounts"))) if n.get("name") in ours]
+    if not seen:
+        return Fail(f"reloader does not mount the {CONFIG_MAP} volume, so it cannot see the files change.",
+                    path=f"{rel_path}.volumeMounts",
+                    hint="Mount the same volume in reloader too (anywhere, e.g. /config).")
+    if all(n.get("subPath") or n.get("subPathExpr") for _, n in seen):
+        k, _ = seen[0]
+        return Fail(_SUBPATH_STALE.format(who="reloader") + ", and would never signal.",
+                    path=f"{rel_path}.volumeMounts[{k}].subPath", hint="Mount the whole volume, without subPath.")
     return True
 
 
@@ -384,10 +545,16 @@ reload_pod = Exercise(
         Case("it is one Pod manifest (apiVersion v1, kind Pod)", 1, is_pod),
         Case("the checker reports no errors", 1, checker_clean),
         Case("the containers share one PID namespace", 1, _share_pid),
-        Case("nothing is shared with the node", 1, _no_host_namespaces, hidden=True),
+        Case(f"web runs {WEB_IMAGE} and reloader {RELOADER_IMAGE}", 1, _reload_images),
+        Case(f"the Pod is named {RELOAD_NAME}", 1, named(RELOAD_NAME), hidden=True),
+        Case("nothing is shared with the node (no host namespaces, no hostPath)", 1, _nothing_from_node,
+             hidden=True),
         Case("reloader is allowed to signal nginx (same user)", 1, _can_signal, hidden=True),
-        Case("reloader sends SIGHUP", 1, _sends_hup, hidden=True),
-        Case("the configMap volume is mounted in web and in reloader", 1, _config_in_both, hidden=True),
+        Case("reloader sends SIGHUP to nginx's master", 1, _sends_hup, hidden=True),
+        Case("reloader checks in a loop and signals only when the files change", 1, _reloads_on_change,
+             hidden=True),
+        Case(f"the ConfigMap {CONFIG_MAP} is mounted in web at {CONF_DIR} and in reloader", 1, _config_in_both,
+             hidden=True),
     ],
 )
 
@@ -426,16 +593,45 @@ DIAGNOSIS_WHY = {
                                "and /dev/shm becomes the node's); signals need to see the target's PID, which takes "
                                "a shared PID namespace.",
     "namespace_signals_need": "a process can only name (and so signal) processes in its own PID namespace or in "
-                              "namespaces below it.",
+                              "namespaces below it; the IPC namespace covers System V objects and POSIX message "
+                              "queues, never PIDs or signals.",
     "pss_level": "the Baseline level already forbids sharing any host namespace; Restricted includes everything "
                  "Baseline forbids.",
     "pss_check": "the Pod Security admission check that covers hostNetwork, hostPID and hostIPC is hostNamespaces.",
-    "path": "the violation points at the field that sets it.",
+    "path": "the violation points at the field that sets it, written from the top of the Pod as the checker "
+            "prints it.",
 }
 
 
 def _norm(value: Any) -> str:
-    return " ".join(str(value).strip().lower().replace("`", "").split()) if value is not None else ""
+    """An answer as plain lower-case words: backticks, quotes, _, - and a leading "the" do not matter."""
+    if value is None or isinstance(value, bool):
+        return ""
+    text = str(value).strip().lower()
+    for mark in "`'\"":
+        text = text.replace(mark, "")
+    return " ".join(text.replace("_", " ").replace("-", " ").split()).removeprefix("the ")
+
+
+_can_signal_word = words({True: TRUE_WORDS | {"can", "it can", "yes it can"},
+                          False: FALSE_WORDS | {"cannot", "can not", "cant", "it cannot", "no it cannot"}},
+                         on_bool=(True, False), clean=_norm)
+_PID_WORDS = frozenset({"pid", "process", "process id", "processes", "shareprocessnamespace", "clone newpid",
+                        "newpid"})
+
+
+def _bare(text: str, *suffixes: str) -> str:
+    for suffix in suffixes:
+        text = text.removesuffix(suffix).strip()
+    return text
+
+
+def _field_path(value: Any) -> str:
+    """A field path as written: `spec.hostIPC`, `.spec.hostIPC`, `spec.hostIPC: true` all read `spec.hostipc`."""
+    text = _norm(value).replace(" ", "")
+    for tail in (":true", "=true"):
+        text = text.removesuffix(tail)
+    return text.lstrip(".").removeprefix("pod.")
 
 
 def _diagnosis(key: str) -> Callable[[Answer], Any]:
@@ -443,25 +639,27 @@ def _diagnosis(key: str) -> Callable[[Answer], Any]:
         data = answer.data
         if not isinstance(data, dict):
             raise Fail(f"{answer.name} must be the dict shown in the cell.")
-        table = {str(k).strip(): v for k, v in data.items()}
-        if key not in table or table[key] in (None, "", "?"):
+        table = {str(k).strip().lower(): v for k, v in data.items()}
+        if key not in table or table[key] is None or (isinstance(table[key], str) and _norm(table[key]) in ("", "?")):
             return Fail(f"{key} has no answer.")
         got = table[key]
         truth = hostipc_truth()
         if key == "reloader_can_signal_web":
-            ok = got is False or _norm(got) in ("false", "no")
-            want = "False"
+            read = _can_signal_word(got)
+            if read is None:
+                return Fail(f"reloader_can_signal_web: {got!r} is not True or False.", hint="Write True or False.")
+            ok, want = read is False, "False"
         elif key == "namespace_signals_need":
-            ok = _norm(got).removesuffix(" namespace") in ("pid", "process", "shareprocessnamespace")
+            ok = _bare(_norm(got), "namespace", "ns") in _PID_WORDS
             want = '"pid"'
         elif key == "pss_level":
-            ok = _norm(got) == truth["pss_level"]
+            ok = _bare(_norm(got), "level", "profile", "policy", "standard") == truth["pss_level"]
             want = repr(truth["pss_level"])
         elif key == "pss_check":
-            ok = _norm(got) == truth["pss_check"].lower()
+            ok = _bare(_norm(got), "check").replace(" ", "") == truth["pss_check"].lower()
             want = repr(truth["pss_check"])
         else:
-            ok = _norm(got) == truth["path"].lower()
+            ok = _field_path(got) == truth["path"].lower()
             want = repr(truth["path"])
         if not ok:
             return Fail(f"{key} is {want}, not {got!r}: {DIAGNOSIS_WHY[key]}")
@@ -505,6 +703,9 @@ def _lab(answer: Answer) -> dict[str, Any]:
     return data
 
 
+_true_false = truth()
+
+
 def _prediction(key: str) -> Callable[[Answer], Any]:
     want, why = LAB_TRUTH[key]
 
@@ -514,9 +715,9 @@ def _prediction(key: str) -> Callable[[Answer], Any]:
             return Fail("LAB_PREDICTION is empty.", hint="Fill in LAB_PREDICTION before running the lab.")
         if key not in table:
             return Fail(f"prediction {key} has no answer.", hint=f'Add "{key}": True or False.')
-        got = table[key]
-        if not isinstance(got, bool):
-            return Fail(f"prediction {key} is {got!r}; write True or False.")
+        got = _true_false(table[key])
+        if got is None:
+            return Fail(f"prediction {key} is {table[key]!r}; write True or False.")
         if got != want:
             return Fail(f"prediction {key} is {want}: {why}")
         return True
@@ -571,10 +772,26 @@ def _queue_shared(answer: Answer) -> Any:
     return True
 
 
+def _same_key(got: Any, want: Any) -> bool:
+    """Queue keys as msgget reads them (0x5ca1ab1e and 1554098974 are one key); unknown counts as the same."""
+    if got is None or want is None:
+        return True
+    try:
+        return int(str(got), 0) == int(str(want), 0)
+    except ValueError:
+        return str(got) == str(want)
+
+
 def _queue_isolated(answer: Answer) -> Any:
+    run = _lab(answer).get("queue")
     obs = _observed(answer, "queue")
+    key = run.get("key") if isinstance(run, dict) else None
     for place, where in (("other_pod", "lab.other"), ("node", "lab.node")):
         got = _probe(obs, place, "receive", RUNS["queue"])
+        if not _same_key(got.get("key"), key):
+            return Fail(f"{place} looked for key {got.get('key')!r}, not the app's key {key!r}: a queue under another "
+                        "key is missing anywhere, so this proves nothing about namespaces.",
+                        hint=f'Use {where}.run(..., "receive", lab.key).')
         if got.get("found") is not False:
             return Fail(f"{place} found a queue; it should not exist there. Did that receive run in {where}?",
                         hint=f'Use {where}.run(..., "receive", lab.key).')
@@ -600,7 +817,7 @@ def _signals_shared(answer: Answer) -> Any:
     if not waiting:
         return Fail("with shareProcessNamespace the sidecar's ps should list the app's wait-signal process, and it "
                     "does not. Did ps run in the sidecar of lab.pod after the app was started?")
-    if obs.get("target") != waiting[0]:
+    if str(obs.get("target")) != str(waiting[0]):
         return Fail(f"target is {obs.get('target')!r}, but the app's process is PID {waiting[0]} in the sidecar's ps.",
                     hint='Pick the PID of the process whose cmd contains "wait-signal".')
     kill = obs.get("kill")
@@ -613,13 +830,18 @@ def _signals_shared(answer: Answer) -> Any:
 
 
 def _signals_default(answer: Answer) -> Any:
-    _, procs, app = _signal_obs(answer, "signals_default")
+    obs, procs, app = _signal_obs(answer, "signals_default")
     if any("wait-signal" in str(p.get("cmd")) for p in procs):
         return Fail("in the default run the sidecar's ps lists the app, which a separate PID namespace hides; "
                     "was this run started with share_pid=False?")
     if app.get("got") is not None:
         return Fail(f"in the default run the app reports {app.get('got')}; nothing in another PID namespace can "
                     "signal it.")
+    if obs.get("target") is not None or obs.get("kill") is not None:
+        return Fail(f"in the default run the sidecar's ps lists no wait-signal process, yet target is "
+                    f"{obs.get('target')!r} and kill {obs.get('kill')!r}: what did it signal? (PID 1 there is the "
+                    "sidecar's own probe.)", hint='Pick only a process whose cmd contains "wait-signal": '
+                                                  'target None and "kill": None when there is none.')
     return True
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.ch2lab import support
+from graders.ch5tool import signal_name
 
 TOOL = Path(__file__).with_name("ch5tool.py")
 RECORDING = Path(__file__).with_name("ch5_recording.json")
@@ -140,7 +141,7 @@ class _World:
 
     share_pid: bool
     errors: dict[str, str]
-    queues: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    queues: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     procs: list[_ReplayProc] = field(default_factory=list)
 
     def next_pid(self) -> int:
@@ -166,15 +167,16 @@ class ReplayPlace:
         w, a = self._w, [str(x) for x in args]
         try:
             if tool == "send":
-                w.queues.setdefault((self.label, a[0]), []).append(a[1])
+                w.queues.setdefault((self.label, int(a[0], 0)), []).append(a[1])
                 return {"tool": "send", "ok": True, "key": a[0]}
-            if tool == "receive":
-                q = w.queues.get((self.label, a[0]))
+            if tool == "receive":  # msgget reads the key as C does: 0x5ca1ab1e and 1554098974 are one key
+                q = w.queues.get((self.label, int(a[0], 0)))
                 if q is None:
-                    return {"tool": "receive", "found": False, "error": w.errors["missing_queue"]}
+                    return {"tool": "receive", "key": a[0], "found": False, "error": w.errors["missing_queue"]}
                 if not q:
-                    return {"tool": "receive", "found": True, "message": None, "error": w.errors["empty_queue"]}
-                return {"tool": "receive", "found": True, "message": q.pop(0)}
+                    return {"tool": "receive", "key": a[0], "found": True, "message": None,
+                            "error": w.errors["empty_queue"]}
+                return {"tool": "receive", "key": a[0], "found": True, "message": q.pop(0)}
             shared = self.label == "pod" and w.share_pid
             if tool == "ps":
                 if not shared:  # its own PID namespace: the probe is PID 1 and alone
@@ -185,7 +187,7 @@ class ReplayPlace:
                                                             "self": True}]}
             if tool == "kill":
                 res: dict[str, Any] = {"tool": "kill", "pid": int(a[0]),
-                                       "signal": "SIG" + a[1].upper().removeprefix("SIG")}
+                                       "signal": signal_name(a[1])}
                 visible = w.procs if shared else []
                 target = next((p for p in visible if p.pid == int(a[0])), None)
                 if len(a) > 2:
@@ -278,7 +280,7 @@ def _run(experiment: Callable[[Lab], Any], share_pid: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     try:
         with lab_places(share_pid) as (lab, source, why):
-            out = {"source": source, "share_pid": share_pid, "message": lab.message}
+            out = {"source": source, "share_pid": share_pid, "message": lab.message, "key": lab.key}
             if source == "recorded":
                 out["why_recorded"] = why
             try:

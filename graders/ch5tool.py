@@ -56,12 +56,12 @@ def receive(key: str) -> dict:
     libc = _libc()
     qid = libc.msgget(ctypes.c_int(int(key, 0)), ctypes.c_int(0))
     if qid < 0:
-        return {"tool": "receive", "found": False, "error": _err(ctypes.get_errno())}
+        return {"tool": "receive", "key": key, "found": False, "error": _err(ctypes.get_errno())}
     msg = _Msg()
     n = libc.msgrcv(qid, ctypes.byref(msg), ctypes.c_size_t(MSG_SIZE), ctypes.c_long(0), IPC_NOWAIT)
     if n < 0:
-        return {"tool": "receive", "found": True, "message": None, "error": _err(ctypes.get_errno())}
-    return {"tool": "receive", "found": True, "message": msg.mtext.decode(errors="replace")}
+        return {"tool": "receive", "key": key, "found": True, "message": None, "error": _err(ctypes.get_errno())}
+    return {"tool": "receive", "key": key, "found": True, "message": msg.mtext.decode(errors="replace")}
 
 
 class _MqAttr(ctypes.Structure):
@@ -118,8 +118,19 @@ def ps() -> dict:
     return {"tool": "ps", "processes": procs}
 
 
+def signal_name(sig: object) -> str:
+    """The signal's name as `kill -l` lists it with SIG: "HUP", "hup", "SIGHUP" and 1 are all SIGHUP."""
+    text = str(sig).strip().upper().removeprefix("SIG")
+    if text.isdigit():
+        try:
+            return signal.Signals(int(text)).name
+        except ValueError:
+            pass
+    return "SIG" + text
+
+
 def kill(pid: str, sig: str, uid: str | None = None) -> dict:
-    res: dict = {"tool": "kill", "pid": int(pid), "signal": "SIG" + sig.upper().removeprefix("SIG")}
+    res: dict = {"tool": "kill", "pid": int(pid), "signal": signal_name(sig)}
     if uid is not None:
         try:
             os.setgid(int(uid))

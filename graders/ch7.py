@@ -580,7 +580,9 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "C": (NOTHING, "only failures in a row count: a success before the third failure resets the count, so the "
                    "kubelet does nothing."),
     "D": (NOTHING, "while a startupProbe has not succeeded, the kubelet runs neither the livenessProbe nor the "
-                   "readinessProbe; 12 of 30 allowed failures is still within the start-up budget."),
+                   "readinessProbe; 12 of 30 allowed failures is still within the start-up budget. The Pod has not "
+                   "been Ready since the container started and stays so: nothing changes, and /healthz's 500 is "
+                   "never even asked for."),
     "E": (RESTART, "a startupProbe that reaches its failureThreshold makes the kubelet kill the container, like a "
                    "failed livenessProbe, and restartPolicy starts it again."),
     "F": (NOT_READY, "the readinessProbe fails in every replica at once, so every Pod leaves the endpoints (the "
@@ -593,9 +595,30 @@ OUTCOMES: dict[str, tuple[str, str]] = {
                    "never protects the container either."),
 }
 
-_outcome = words({RESTART: {"restart", "restarted", "restarts", "kill", "killed", "killed and restarted"},
-                  NOT_READY: {"not ready", "notready", "not-ready", "unready", "removed", "removed from endpoints"},
-                  NOTHING: {"nothing", "none", "no change", "no effect", "no action"}})
+
+
+def _plain(text: str) -> str:
+    """A choice as words: case, backticks, quotes, -, _ and a closing full stop do not matter."""
+    for mark in "`'\"":
+        text = text.replace(mark, "")
+    text = text.strip().rstrip(".!;").lower().replace("-", " ").replace("_", " ")
+    return " ".join(text.split())
+
+
+# Phrases that could mean two of the choices ("no restart", "keeps running": not ready too) are left out.
+_outcome = words({RESTART: {"restart", "restarted", "restarts", "restarting", "kill", "killed", "kills",
+                            "killed and restarted", "kill and restart", "kills and restarts", "killed then restarted",
+                            "restart container", "restart the container", "restarts the container",
+                            "container restarted", "container is restarted", "the container is restarted",
+                            "container restart", "restartcount goes up", "restart count goes up"},
+                  NOT_READY: {"not ready", "notready", "unready", "ready false", "ready=false", "ready = false",
+                              "marked not ready", "pod not ready", "not ready, no restart", "removed",
+                              "removed from endpoints", "removed from the endpoints", "removed from service",
+                              "removed from the service", "leaves the endpoints", "out of endpoints",
+                              "taken out of endpoints", "taken out of the endpoints"},
+                  NOTHING: {"nothing", "none", "no change", "no changes", "nothing changes", "nothing happens",
+                            "no effect", "no action", "neither", "noop", "no op"}},
+                 clean=_plain)
 
 
 def _predict(letter: str) -> Any:

@@ -35,7 +35,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from graders.answers import Answer, load_answer, to_payload
-from graders.core import Case, CaseResult, Exercise, Fail, container_named, errors, finding_text, pod
+from graders.core import (
+    Case,
+    CaseResult,
+    Exercise,
+    Fail,
+    container_named,
+    errors,
+    finding_text,
+    pod,
+    running_container,
+)
 
 # Test hooks: how to reach the cluster, and how long to wait. Tests point CONNECT at an API
 # double and shrink TIMING; nothing else should change them.
@@ -680,9 +690,12 @@ NGINX_CONF = "server {\n  listen 80;\n  location / { return 200 'ok\\n'; }\n}\n"
 
 
 def _plan_reload(answer: Answer) -> Plan:
+    from graders.ch5 import _config_maps_of
+
     doc = _runnable(answer)
-    _, web = container_named(doc, "web")
-    k, reloader = container_named(doc, "reloader")
+    # Either may be a native sidecar (an init container with restartPolicy Always), as the static grader allows.
+    _, _, web = running_container(doc, "web")
+    _, k, reloader = running_container(doc, "reloader")
     notes: list[str] = []
     _course_or_stand_in(web, "nginx", "nginx:1.22", "exec nginx -g 'daemon off;'", notes)
     _course_or_stand_in(reloader, "a reloader", "busybox:1.35", "while sleep 10; do :; done", notes)
@@ -690,9 +703,9 @@ def _plan_reload(answer: Answer) -> Plan:
     spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
     maps: dict[str, dict[str, str]] = {}
     for v in spec.get("volumes") if isinstance(spec.get("volumes"), list) else []:
-        cm = v.get("configMap") if isinstance(v, dict) else None
-        if isinstance(cm, dict) and isinstance(cm.get("name"), str) and cm["name"]:
-            maps[cm["name"]] = {"default.conf": NGINX_CONF}
+        for name in _config_maps_of(v) if isinstance(v, dict) else ():
+            if name:  # a configMap volume or a projected volume's configMap source
+                maps[name] = {"default.conf": NGINX_CONF}
     if maps:
         notes.append(f"the sandbox gets ConfigMap(s) {', '.join(sorted(maps))} holding a minimal default.conf.")
     return Plan(doc, notes, config_maps=maps, facts={"reloader": k})

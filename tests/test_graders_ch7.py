@@ -456,3 +456,54 @@ def test_every_prediction_has_a_reason() -> None:
     assert set(ch7.OUTCOMES) == set("ABCDEFGH")
     for want, why in ch7.OUTCOMES.values():
         assert want in (ch7.RESTART, ch7.NOT_READY, ch7.NOTHING) and len(why) > 40
+
+
+# Equally right tables earn every point; each row (a stated requirement), wrong alone, costs its own point.
+PREDICT_ALTERNATIVES = [
+    ("case-and-punctuation", {"a": "RESTART", "b": "Not-Ready", "c": "Nothing.", "d": "`nothing`", "e": "Restart!",
+                              "f": "not_ready", "g": "'restart'", "h": "NONE"}),
+    ("phrases", {"A": "killed and restarted", "B": "removed from the endpoints", "C": "no change",
+                 "D": "nothing happens", "E": "the container is restarted", "F": "taken out of endpoints",
+                 "G": "restartCount goes up", "H": "no effect"}),
+    ("short-words", {"A": "kill", "B": "unready", "C": "neither", "D": "no-op", "E": "killed", "F": "NotReady",
+                     "G": "restarts", "H": "no action"}),
+    ("spaced-keys-and-words", {f" {k.lower()} ": f"  {v.upper()}  " for k, v in OUTCOMES.items()}),
+    ("ready-false", {**OUTCOMES, "B": "Ready=False", "F": "ready false"}),
+]
+
+
+@pytest.mark.parametrize(("name", "answer"), PREDICT_ALTERNATIVES, ids=[a[0] for a in PREDICT_ALTERNATIVES])
+def test_predictions_alternatives(name: str, answer: dict[str, str]) -> None:
+    """Do other case, punctuation, synonyms and phrases for the three choices earn full marks?"""
+    got, text = score(ch7.predict, answer)
+    assert got == 8, text
+
+
+PREDICT_BREAKS = [
+    ("A", "not ready", "failureThreshold failures in a row of a livenessProbe make the kubelet kill the container"),
+    ("B", "restart", "Readiness never restarts anything"),
+    ("C", "restart", "a success before the third failure resets the count"),
+    ("D", "not ready", "The Pod has not been Ready since the container started"),
+    ("D", "restart", "the kubelet runs neither the livenessProbe nor the readinessProbe"),
+    ("E", "nothing", "a startupProbe that reaches its failureThreshold makes the kubelet kill the container"),
+    ("F", "nothing", "every Pod leaves the endpoints"),
+    ("G", "not ready", "a cascading failure. Liveness should check only the process itself"),
+    ("H", "restart", "the probe errors (a warning event says so) and the result is thrown away"),
+]
+
+
+@pytest.mark.parametrize(("letter", "value", "says"), PREDICT_BREAKS,
+                         ids=[f"{b[0]}-{b[1]}" for b in PREDICT_BREAKS])
+def test_predictions_each_row_alone(letter: str, value: str, says: str) -> None:
+    """Does one wrong row cost exactly that situation's point, naming the right answer and why?"""
+    answer = {**OUTCOMES, letter: value}
+    got, text = score(ch7.predict, answer)
+    assert failed(ch7.predict, answer) == {f"situation {letter}"}
+    assert got == 7 and f"situation {letter}: the answer is {ch7.OUTCOMES[letter][0]!r}" in text and says in text
+
+
+@pytest.mark.parametrize("value", ["no restart", "keeps running", "maybe", "restart?", "", None, True, ["restart"]])
+def test_predictions_ambiguous_words_are_not_guessed(value: Any) -> None:
+    """Is a word that could mean two choices (or none) quoted back as unreadable rather than read as one of them?"""
+    got, text = score(ch7.predict, {**OUTCOMES, "C": value})
+    assert got == 7 and "situation C: " in text and 'is not one of "restart", "not ready" or "nothing"' in text

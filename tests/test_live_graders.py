@@ -620,3 +620,20 @@ def test_live_cell_follows_its_static_cell_with_matching_points(cell):
     assert nb_cell.metadata["nbgrader"]["points"] == exercise.max_points and nb_cell.metadata["nbgrader"]["locked"]
     assert exercise_call(nb_cell.source) == (exercise, False)  # the trusted re-grade finds it
     assert f"({var})" in nb_cell.source
+
+
+def test_ch5_plan_takes_a_native_sidecar_reloader_and_a_projected_configmap():
+    """Does the live plan accept what the static grader accepts: reloader as a native sidecar, the ConfigMap in a
+    projected volume (and create that ConfigMap in the sandbox)?"""
+    from graders.answers import load_answer
+
+    answer = RELOAD_POD.replace("  containers:\n  - name: web", "  initContainers:\n  - name: reloader\n"
+                                "    image: busybox:1.35\n    restartPolicy: Always\n"
+                                "    command: [sh, -c, 'sleep 3600']\n  containers:\n  - name: web")
+    answer = answer[:answer.index("  - name: reloader\n    image: busybox:1.35\n    command: [\"sh\"")] + answer[
+        answer.index("  volumes:\n"):]
+    answer = answer.replace("    configMap:\n      name: web-config\n",
+                            "    projected:\n      sources:\n      - configMap:\n          name: web-config\n")
+    plan = live._plan_reload(load_answer(answer, "RELOAD_POD"))
+    assert plan.config_maps == {"web-config": {"default.conf": live.NGINX_CONF}}
+    assert [c["name"] for c in plan.pod["spec"]["initContainers"]] == ["reloader"]
