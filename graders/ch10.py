@@ -3,15 +3,18 @@
 The ambassador and adapter exercises read the Pod as data, the way the kubelet would run it (`$(VAR)`
 expanded, `sh -c` scripts split into words, images compared as the runtime resolves them). The
 co-location exercise is judgement: a verdict (together or apart) and a one-line reason, checked
-against the factor that decides each scenario by keywords. The live check (`ambassador_live`) runs
-the ambassador Pod on the course cluster and fetches, from inside the app container, a page served by
-a stand-in database through the learner's ambassador on localhost.
+against the factor that decides each scenario by keywords. Two live checks run the learner's Pods on the
+course cluster: `ambassador_live` fetches, from inside the app container, a page served by a stand-in
+database through the learner's ambassador on localhost; `adapter_live` rewrites billing's status file
+and fetches localhost:9100/metrics, served by a busybox stand-in exporter that reads the file through the
+learner's own mount, --input, --listen and --prefix, so the metrics change only if the Pod is wired right.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+import secrets
 import shlex
 import time
 from collections.abc import Mapping, Sequence
@@ -619,6 +622,303 @@ colocation = Exercise(
 )
 
 # ---------------------------------------------------------------------------
+# Exercise 4: a sidecar that terminates TLS in front of a plain HTTP app
+# ---------------------------------------------------------------------------
+
+API, PROXY = "api", "tls-proxy"
+API_IMAGE, PROXY_IMAGE = "ghcr.io/example/api:1.8.0", "nginx:1.22"
+API_PORT, HTTPS_PORT = 8080, 8443
+TLS_SECRET, PROXY_CONFIG = "api-tls", "api-proxy"
+TLS_KEYS, CONFIG_KEY = ("tls.crt", "tls.key"), "default.conf"
+TLS_DIR, CONF_DIR = "/etc/nginx/tls", "/etc/nginx/conf.d"
+LOOPBACK = ("127.0.0.1", "localhost")
+
+API_POD = f"""\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: api
+spec:
+  containers:
+  - name: app
+    image: {API_IMAGE}
+    args: ["--listen=:{API_PORT}"]
+    ports:
+    - containerPort: {API_PORT}
+"""
+
+# What the ConfigMap api-proxy holds (the task shows it; the Pod only has to mount it where nginx looks).
+PROXY_CONF = f"""\
+server {{
+  listen {HTTPS_PORT} ssl;
+  ssl_certificate     {TLS_DIR}/tls.crt;
+  ssl_certificate_key {TLS_DIR}/tls.key;
+  location / {{
+    proxy_pass http://127.0.0.1:{API_PORT};
+  }}
+}}
+"""
+
+
+def _proxy_present(doc: dict[str, Any]) -> tuple[str, int, dict[str, Any]]:
+    return _need(doc, PROXY, f"Add the sidecar `{PROXY}` running {PROXY_IMAGE} (see the task).")
+
+
+def _api_app(doc: dict[str, Any]) -> tuple[str, int, dict[str, Any]]:
+    _proxy_present(doc)
+    return _need(doc, APP, "Keep the app container of the api Pod.")
+
+
+def _api_kept(answer: Answer) -> Any:
+    wrong = _named(answer, API)
+    if wrong is not None:
+        return wrong
+    doc = pod(answer)
+    fld, i, app = _need(doc, APP, "Keep the app container of the api Pod.")
+    if fld != "containers":
+        return Fail("app is an init container; the application itself belongs in spec.containers.",
+                    path=f"spec.initContainers[{i}]", hint="Move app back to spec.containers.")
+    if not same_image(app.get("image"), API_IMAGE):
+        return Fail(f"app's image is {short_repr(app.get('image'))}; the task keeps {API_IMAGE!r}.",
+                    path=f"spec.containers[{i}].image", hint=f"Set `image: {API_IMAGE}`.")
+    _proxy_present(doc)
+    return True
+
+
+def _app_loopback(answer: Answer) -> Any:
+    doc = pod(answer)
+    fld, i, app = _api_app(doc)
+    where = f"spec.{fld}[{i}].args"
+    hint = f"Give app `args: [\"--listen=127.0.0.1:{API_PORT}\"]`."
+    listen = _flag(app, "listen")
+    if listen is None:
+        return Fail("app has no --listen argument, so nothing says it listens on the loopback address only.",
+                    path=where, hint=hint)
+    host, _, port = listen.strip().rpartition(":")
+    host = host.strip("[]")
+    if port == str(HTTPS_PORT):
+        return Fail(f"app listens on port {HTTPS_PORT}, the proxy's port. The containers of a Pod share one network "
+                    "namespace, so app and nginx would both bind it and one would fail with 'address already in "
+                    "use'.", path=where, hint=hint)
+    if port != str(API_PORT):
+        return Fail(f"app listens on {listen!r}, but the proxy's configuration forwards to 127.0.0.1:{API_PORT}.",
+                    path=where, hint=hint)
+    if host in ALL_ADDRESSES:
+        return Fail(f"app listens on every address of the Pod: anyone who can reach the Pod IP can send plain HTTP "
+                    f"to port {API_PORT} and skip the proxy.", path=where, hint=hint)
+    if host not in LOOPBACK:
+        also = " (the proxy forwards to 127.0.0.1, IPv4)" if host == "::1" else ""
+        return Fail(f"app listens on {host}:{API_PORT}, not on 127.0.0.1, the only address the proxy uses and no one "
+                    f"outside the Pod can reach{also}.", path=where, hint=hint)
+    return True
+
+
+def _proxy_runs(answer: Answer) -> Any:
+    doc = pod(answer)
+    fld, i, c = _proxy_present(doc)
+    where = f"spec.{fld}[{i}]"
+    if not same_image(c.get("image"), PROXY_IMAGE):
+        return Fail(f"tls-proxy runs {short_repr(c.get('image'))}; the task's proxy is {PROXY_IMAGE}, which reads "
+                    f"the configuration in {PROXY_CONFIG}.", path=f"{where}.image", hint=f"Set `image: {PROXY_IMAGE}`.")
+    if fld == "initContainers" and not _is_sidecar(c):
+        return Fail("tls-proxy is a plain init container: nginx serves until it is stopped, so it never exits, and "
+                    "app would never start.", path=f"{where}.restartPolicy",
+                    hint="Make it a regular container, or a native sidecar with `restartPolicy: Always`.")
+    if fld == "containers" and c.get("restartPolicy") is not None:
+        return Fail("restartPolicy on a regular container does not make it a sidecar.", path=f"{where}.restartPolicy",
+                    hint="Remove it, or move tls-proxy to spec.initContainers.")
+    return True
+
+
+def _holds(volume: Mapping[str, Any], kind: str, name: str) -> list[Any]:
+    """The `items` lists (None: every key) by which a volume projects the Secret or ConfigMap `name`."""
+    out: list[Any] = []
+    direct = volume.get(kind)
+    if isinstance(direct, dict) and direct.get("secretName" if kind == "secret" else "name") == name:
+        out.append(direct.get("items"))
+    projected = volume.get("projected")
+    for src in dicts(projected.get("sources")) if isinstance(projected, dict) else []:
+        got = src.get(kind)
+        if isinstance(got, dict) and got.get("name") == name:
+            out.append(got.get("items"))
+    return out
+
+
+def _key_paths(items: Any, keys: Sequence[str]) -> dict[str, str]:
+    """key -> its path inside the volume: every key under its own name, or only those `items` lists."""
+    if items is None:
+        return {k: k for k in keys}
+    out: dict[str, str] = {}
+    for it in dicts(items):
+        path = norm_path(it.get("path"))
+        if it.get("key") in keys and path and not path.startswith("/"):
+            out[str(it["key"])] = path
+    return out
+
+
+def _volumes_holding(doc: dict[str, Any], kind: str, name: str) -> list[str]:
+    return [str(v.get("name")) for v in dicts(spec_of(doc).get("volumes")) if _holds(v, kind, name)]
+
+
+def _files_in(doc: dict[str, Any], c: Mapping[str, Any], kind: str, name: str,
+              keys: Sequence[str]) -> tuple[dict[str, list[str]], list[tuple[int, dict[str, Any]]]]:
+    """Where each key of the Secret or ConfigMap appears in container `c` (subPath mounts included), and
+    the mounts that bring it in."""
+    vols = {v.get("name"): v for v in dicts(spec_of(doc).get("volumes"))}
+    files: dict[str, list[str]] = {k: [] for k in keys}
+    used: list[tuple[int, dict[str, Any]]] = []
+    for k, m in enumerate(dicts(c.get("volumeMounts"))):
+        v = vols.get(m.get("name"))
+        paths: dict[str, str] = {}
+        for items in _holds(v, kind, name) if isinstance(v, dict) else []:
+            paths.update(_key_paths(items, keys))
+        mount = norm_path(m.get("mountPath"))
+        if not paths or mount is None or m.get("subPathExpr"):
+            continue
+        used.append((k, m))
+        base = mount.rstrip("/")
+        sub = norm_path(m.get("subPath")) if isinstance(m.get("subPath"), str) and m["subPath"].strip() else None
+        for key, rel in paths.items():
+            if sub is None:
+                files[key].append(f"{base}/{rel}")
+            elif rel == sub:
+                files[key].append(mount)
+            elif rel.startswith(sub + "/"):
+                files[key].append(base + rel[len(sub):])
+    return files, used
+
+
+def _missing_volume(doc: dict[str, Any], kind: str, name: str, fld: str, i: int) -> Fail:
+    label = "Secret" if kind == "secret" else "ConfigMap"
+    other = "configMap" if kind == "secret" else "secret"
+    if not _volumes_holding(doc, kind, name):
+        also = ""
+        if _volumes_holding(doc, other, name):
+            also = f" (a volume names {name} as a {'ConfigMap' if kind == 'secret' else 'Secret'}; it is a {label})"
+        key = "secretName" if kind == "secret" else "name"
+        return Fail(f"no volume of the Pod holds the {label} {name}{also}.", path="spec.volumes",
+                    hint=f"Add `{{name: ..., {kind}: {{{key}: {name}}}}}` to spec.volumes.")
+    return Fail(f"tls-proxy does not mount the volume holding the {label} {name} "
+                f"({', '.join(_volumes_holding(doc, kind, name))}).", path=f"spec.{fld}[{i}].volumeMounts",
+                hint=f"Mount it in tls-proxy at {TLS_DIR if kind == 'secret' else CONF_DIR}.")
+
+
+def _proxy_has_certificate(answer: Answer) -> Any:
+    """tls.crt and tls.key where the configuration reads them. Secret volumes are mounted read-only by the
+    kubelet whatever the mount says, so `readOnly: true` is welcome but not required."""
+    doc = pod(answer)
+    fld, i, c = _proxy_present(doc)
+    files, used = _files_in(doc, c, "secret", TLS_SECRET, TLS_KEYS)
+    if not used:
+        return _missing_volume(doc, "secret", TLS_SECRET, fld, i)
+    want = {k: f"{TLS_DIR}/{k}" for k in TLS_KEYS}
+    wrong = [k for k in TLS_KEYS if want[k] not in files[k]]
+    if wrong:
+        seen = "; ".join(f"{k} at {', '.join(files[k]) or 'no path (not in items)'}" for k in wrong)
+        k, _ = used[0]
+        return Fail(f"nginx reads {' and '.join(want[k] for k in wrong)}, but your mounts put {seen}.",
+                    path=f"spec.{fld}[{i}].volumeMounts[{k}]",
+                    hint=f"Mount the volume of the Secret {TLS_SECRET} at `mountPath: {TLS_DIR}` (no subPath, "
+                         "every key).")
+    return True
+
+
+def _proxy_has_config(answer: Answer) -> Any:
+    doc = pod(answer)
+    fld, i, c = _proxy_present(doc)
+    for k, m in enumerate(dicts(c.get("volumeMounts"))):
+        if norm_path(m.get("mountPath")) in ("/", "/etc", "/etc/nginx") and not m.get("subPath"):
+            return Fail(f"tls-proxy mounts {m.get('name')!r} at {m.get('mountPath')}, which hides the image's own "
+                        "/etc/nginx/nginx.conf and mime.types: nginx would not start.",
+                        path=f"spec.{fld}[{i}].volumeMounts[{k}].mountPath",
+                        hint=f"Mount the ConfigMap at {CONF_DIR}, which nginx.conf includes (`*.conf`).")
+    files, used = _files_in(doc, c, "configMap", PROXY_CONFIG, (CONFIG_KEY,))
+    if not used:
+        return _missing_volume(doc, "configMap", PROXY_CONFIG, fld, i)
+    placed = files[CONFIG_KEY]
+    if any(p.rsplit("/", 1)[0] == CONF_DIR and p.endswith(".conf") for p in placed):
+        return True
+    k, m = used[0]
+    where = f"spec.{fld}[{i}].volumeMounts[{k}]"
+    if any(p == f"{CONF_DIR}/{CONFIG_KEY}/{CONFIG_KEY}" for p in placed):
+        return Fail(f"without subPath, a volume mounted at {CONF_DIR}/{CONFIG_KEY} is a directory: the file lands at "
+                    f"{CONF_DIR}/{CONFIG_KEY}/{CONFIG_KEY}, where nginx does not look.", path=where,
+                    hint=f"Mount the volume at `{CONF_DIR}`, or add `subPath: {CONFIG_KEY}`.")
+    shown = ", ".join(placed) or "no path (not in items)"
+    return Fail(f"nginx reads the *.conf files of {CONF_DIR}, but your mounts put {CONFIG_KEY} at {shown}.",
+                path=where, hint=f"Mount the volume of the ConfigMap {PROXY_CONFIG} at `mountPath: {CONF_DIR}`.")
+
+
+def _proxy_port(answer: Answer) -> Any:
+    doc = pod(answer)
+    fld, i, c = _proxy_present(doc)
+    where = f"spec.{fld}[{i}].ports"
+    if not declares_port(c, HTTPS_PORT):
+        got = sorted({p.get("containerPort") for p in dicts(c.get("ports"))}, key=str)
+        also = f" (it declares {', '.join(map(str, got))})" if got else ""
+        return Fail(f"tls-proxy does not declare containerPort {HTTPS_PORT}, where its configuration listens{also}.",
+                    path=where, hint=f"Add `ports: [{{name: https, containerPort: {HTTPS_PORT}}}]`.")
+    if not any(p.get("name") == "https" for p in dicts(c.get("ports")) if p.get("containerPort") == HTTPS_PORT):
+        return Fail(f"port {HTTPS_PORT} has no name `https`, which the Service's targetPort names.", path=where,
+                    hint=f"Add `name: https` to the {HTTPS_PORT} port.")
+    return True
+
+
+def _app_declares_nothing(answer: Answer) -> Any:
+    doc = pod(answer)
+    fld, i, app = _api_app(doc)
+    got = [p.get("containerPort") for p in dicts(app.get("ports"))]
+    if got:
+        return Fail(f"app still declares containerPort {', '.join(map(str, got))}. The plain HTTP port is for the "
+                    "proxy alone; declared, it invites a Service or a scrape to target it (and it answers only on "
+                    "127.0.0.1 anyway).", path=f"spec.{fld}[{i}].ports",
+                    hint=f"Remove app's ports; declare only tls-proxy's {HTTPS_PORT}.")
+    return True
+
+
+def _app_without_key(answer: Answer) -> Any:
+    doc = pod(answer)
+    fld, i, app = _api_app(doc)
+    where = f"spec.{fld}[{i}]"
+    why = ("only the proxy terminates TLS, so only it needs the private key; in app, any flaw (a path traversal, a "
+           "debug endpoint) would leak it.")
+    _, used = _files_in(doc, app, "secret", TLS_SECRET, TLS_KEYS)
+    if used:
+        k, m = used[0]
+        return Fail(f"app mounts the Secret {TLS_SECRET} ({m.get('name')!r} at {m.get('mountPath')}): {why}",
+                    path=f"{where}.volumeMounts[{k}]", hint="Mount the TLS Secret in tls-proxy only.")
+    for j, e in enumerate(dicts(app.get("env"))):
+        ref = e.get("valueFrom", {}).get("secretKeyRef") if isinstance(e.get("valueFrom"), dict) else None
+        if isinstance(ref, dict) and ref.get("name") == TLS_SECRET:
+            return Fail(f"app reads the Secret {TLS_SECRET} into ${e.get('name')}: {why}", path=f"{where}.env[{j}]",
+                        hint="Remove the variable; the Secret belongs to tls-proxy.")
+    for j, e in enumerate(dicts(app.get("envFrom"))):
+        ref = e.get("secretRef")
+        if isinstance(ref, dict) and ref.get("name") == TLS_SECRET:
+            return Fail(f"app takes the Secret {TLS_SECRET} as environment variables: {why}",
+                        path=f"{where}.envFrom[{j}]", hint="Remove it; the Secret belongs to tls-proxy.")
+    return True
+
+
+tls_proxy = Exercise(
+    id="ch10.tls_proxy",
+    title="Exercise 4 - a sidecar that terminates TLS",
+    answer_name="API_POD",
+    cases=[
+        Case(f"one Pod named api with app ({API_IMAGE}) and a {PROXY} container", 1, _api_kept),
+        Case(f"app listens on 127.0.0.1:{API_PORT} only", 1, _app_loopback),
+        Case(f"{PROXY} runs {PROXY_IMAGE} beside app (a regular container or a native sidecar)", 1, _proxy_runs),
+        Case(f"{PROXY} finds the Secret {TLS_SECRET} at {TLS_DIR}/tls.crt and tls.key", 1, _proxy_has_certificate),
+        Case(f"{PROXY} finds the ConfigMap {PROXY_CONFIG} in {CONF_DIR}, with the rest of /etc/nginx kept", 1,
+             _proxy_has_config),
+        Case(f"{PROXY} declares containerPort {HTTPS_PORT} named https", 1, _proxy_port, hidden=True),
+        Case("app declares no port of its own", 1, _app_declares_nothing, hidden=True),
+        Case(f"app has no access to the Secret {TLS_SECRET}", 1, _app_without_key, hidden=True),
+        Case("the checker reports no errors", 1, _no_errors(PROXY), hidden=True),
+    ],
+)
+
+# ---------------------------------------------------------------------------
 # Live check: from app, localhost:5432 answers with the stand-in database's page, through the ambassador
 # ---------------------------------------------------------------------------
 
@@ -713,6 +1013,177 @@ ambassador_live = live.live_exercise(
     until="Ready",
 )
 
-EXERCISES: Sequence[Exercise] = (ambassador, adapter, colocation)
-# Where the live cell goes: (exercise, answer variable, the static test cell it follows).
-LIVE_CELLS = [(ambassador_live, "SHOP_POD", "ch10-shop-test")]
+# ---------------------------------------------------------------------------
+# Live check: from billing, localhost:9100/metrics serves what billing writes, translated
+# ---------------------------------------------------------------------------
+
+STATUS_PATH = f"{STATUS_DIR}/{STATUS_FILE}"
+METRICS_URL = f"http://localhost:{METRICS_PORT}/metrics"
+KEYS = ("queue_depth", "invoices_sent_total")
+_BILLING_SCRIPT = (f"mkdir -p {STATUS_DIR}; printf 'queue_depth=17\\ninvoices_sent_total=1024\\n' > {STATUS_PATH}; "
+                   "mkdir -p /tmp/www && echo 'billing (live stand-in)' > /tmp/www/index.html && "
+                   "exec httpd -f -p 8080 -h /tmp/www")
+
+
+def _httpd_listen(listen: str) -> str | None:
+    """busybox httpd's `-p` for an exporter's `--listen=[ADDRESS]:PORT` (every address: the port alone)."""
+    host, _, port = listen.strip().rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        return None
+    host = host.strip("[]")
+    if host in ("", "0.0.0.0", "::", "*"):
+        return port
+    return f"{'127.0.0.1' if host == 'localhost' else host}:{port}" if ":" not in host else f"[{host}]:{port}"
+
+
+def _exporter_script(src: str | None, listen: str | None, prefix: str | None) -> str:
+    """A kv-exporter in busybox sh: every second, `key=value` lines of `src` become Prometheus text in
+    /tmp/www/metrics (written aside and renamed, so a scrape never sees half a file), served by httpd."""
+    q = shlex.quote
+    loop = (f"src={q(src or '')}; pre={q(prefix or '')}; while true; do {{ "
+            'if [ -n "$src" ] && [ -r "$src" ]; then while IFS="=" read -r k v; do '
+            'case "$k" in ""|"#"*) continue;; esac; '
+            'echo "# TYPE ${pre}${k} gauge"; echo "${pre}${k} ${v}"; done < "$src"; '
+            'else echo "# kv-exporter stand-in: cannot read --input=${src}"; fi; '
+            "} > /tmp/www/.metrics && mv -f /tmp/www/.metrics /tmp/www/metrics; sleep 1; done")
+    where = _httpd_listen(listen) if listen else None
+    if where is None:
+        return f"mkdir -p /tmp/www && {loop}"  # no address to serve on: it translates, but nothing answers
+    return f"mkdir -p /tmp/www || exit 1; ( {loop} ) & exec httpd -f -p {q(where)} -h /tmp/www"
+
+
+def _plan_billing(answer: Answer) -> live.Plan:
+    doc = live.runnable(answer)
+    for name in (BILLING, ADAPTER):
+        if live.find_container(doc, name) is None:
+            raise Fail(f"there is no container named {name!r}, so there is nothing to check.", path="spec",
+                       hint=f"Add the {name} container the exercise asks for.")
+    _, bi, billing = live.find_container(doc, BILLING) or ("", 0, {})
+    afld, ai, adapter_ = live.find_container(doc, ADAPTER) or ("", 0, {})
+    if afld == "initContainers" and not _is_sidecar(adapter_):
+        raise Fail("metrics-adapter is a plain init container. An exporter serves forever and never exits, and "
+                   "billing starts only after every plain init container has exited, so this Pod would wait in "
+                   "Init:0/1 forever.", path=f"spec.initContainers[{ai}].restartPolicy",
+                   hint="Make it a regular container, or set `restartPolicy: Always` (a native sidecar), then run "
+                        "this cell again.")
+    src, listen, prefix = _flag(adapter_, "input"), _flag(adapter_, "listen"), _flag(adapter_, "prefix")
+    mount = mount_of(adapter_, STATUS_VOLUME)
+    shown = " ".join(f"--{k}={v}" for k, v in (("input", src), ("listen", listen), ("prefix", prefix)) if v is not None)
+    notes = [f"billing runs a stand-in for {billing.get('image')!r}: busybox, writing {STATUS_PATH} (queue_depth=17, "
+             "invoices_sent_total=1024) and serving port 8080, with your mounts; the check then rewrites the file "
+             "from billing, as billing does every ten seconds.",
+             f"metrics-adapter runs a stand-in for {adapter_.get('image')!r}: a busybox script that, every second, "
+             f"turns the key=value lines of its --input file into Prometheus text and serves it with httpd at "
+             f"/metrics, with your mounts and your arguments ({shown or 'none'})."]
+    live.stand_in(billing, "busybox:1.35", _BILLING_SCRIPT)
+    live.stand_in(adapter_, "busybox:1.35", _exporter_script(src, listen, prefix))
+    live.others_must_be_course_images(doc, (BILLING, ADAPTER))
+    return live.Plan(doc, notes, facts={
+        "billing": bi, "adapter": (afld, ai), "input": src, "listen": listen, "prefix": prefix,
+        "adapter_mount": mount[1].get("mountPath") if mount else None,
+        "adapter_mount_index": mount[0] if mount else None,
+    })
+
+
+def _served(text: str) -> dict[str, str]:
+    """The samples of a Prometheus text page: name -> value (comments and labels left out)."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        got = line.split()
+        if len(got) >= 2 and not got[0].startswith("#"):
+            out[got[0].split("{", 1)[0]] = got[1]
+    return out
+
+
+def _write_status(handle: Any, values: Mapping[str, int]) -> Any:
+    """billing's next status file, written aside and renamed into place."""
+    tmp = f"{STATUS_DIR}/.{STATUS_FILE}.tmp"
+    lines = "; ".join(f"echo {k}={v} >> {tmp}" for k, v in values.items())
+    return handle.sh(BILLING, f"mkdir -p {STATUS_DIR} && rm -f {tmp} && {lines} && mv -f {tmp} {STATUS_PATH}")
+
+
+def _metrics_follow_status(handle: Any, report: Any, plan: live.Plan) -> list[str]:
+    from course.cluster.probes import http_get_from
+
+    f = plan.facts
+    afld, ai = f["adapter"]
+    args = ("spec", afld, ai, "args")
+    want_names = {k: f"{PREFIX}{k}" for k in KEYS}
+    rounds = [{k: 100 + secrets.randbelow(900_000) for k in KEYS} for _ in range(2)]
+    seen: dict[str, str] = {}
+    for n, values in enumerate(rounds):
+        wrote = _write_status(handle, values)
+        if not wrote.ok:
+            return [live.exec_failure(
+                ("spec", "containers", f["billing"], "volumeMounts"),
+                f"billing could not write its status file {STATUS_PATH}: {live.output(wrote)}.",
+                f"Mount {STATUS_VOLUME} in billing at {STATUS_DIR}, writable (billing is the one that writes).")]
+        expect = {want_names[k]: str(v) for k, v in values.items()}
+        res = live.retry(lambda: http_get_from(handle, BILLING, METRICS_URL),
+                         lambda r, e=expect: r.ok and all(_served(r.stdout).get(k) == v for k, v in e.items()),
+                         attempts=8)
+        if not res.ok:
+            return [live.exec_failure(
+                args, f"From billing, GET {METRICS_URL} got no answer: {live.output(res)} (metrics-adapter has "
+                      f"--listen={f['listen']}).",
+                f"Serve the metrics on port {METRICS_PORT} on every address: `--listen=:{METRICS_PORT}`.")]
+        got = _served(res.stdout)
+        if all(got.get(k) == v for k, v in expect.items()):
+            seen = got
+            continue
+        written = ", ".join(f"{k}={v}" for k, v in values.items())
+        if n and all(seen.get(k) == got.get(k) for k in expect):
+            return [live.exec_failure(
+                args, f"{METRICS_URL} did not follow billing's status file: after billing wrote {written}, it still "
+                      f"serves {', '.join(f'{k} {got.get(k)}' for k in expect)}.",
+                "The adapter must read the file billing keeps replacing: mount the whole status volume (no subPath "
+                "onto the file) and point --input at status.txt in it.")]
+        near = sorted(name for name in got if name.endswith(KEYS) and name not in expect)
+        if near:
+            return [live.exec_failure(
+                args, f"{METRICS_URL} serves {', '.join(near)}, but the task names every metric {PREFIX}<key> "
+                      f"(billing wrote {written}).", f"Use `--prefix={PREFIX}`.")]
+        lines = [ln.strip() for ln in res.stdout.splitlines() if ln.strip()]
+        first = next((ln for ln in lines if not ln.startswith("# TYPE")), lines[0] if lines else "an empty page")
+        return [live.exec_failure(
+            args, f"billing wrote {written} to {STATUS_PATH}, but {METRICS_URL} does not serve it as "
+                  f"{', '.join(expect)}; it says: {first}",
+            f"--input must name {STATUS_FILE} where metrics-adapter mounts {STATUS_VOLUME} "
+            f"(billing sees the volume at {STATUS_DIR}, the adapter at its own mountPath).")]
+    return []
+
+
+def _adapter_cannot_write(handle: Any, report: Any, plan: live.Plan) -> list[str]:
+    f = plan.facts
+    afld, ai = f["adapter"]
+    if f["adapter_mount"] is None:
+        return [live.exec_failure(("spec", afld, ai, "volumeMounts"),
+                                  f"metrics-adapter does not mount {STATUS_VOLUME}, so it cannot read billing's file.",
+                                  f"Mount {STATUS_VOLUME} in metrics-adapter with `readOnly: true`.")]
+    where = ("spec", afld, ai, "volumeMounts", f["adapter_mount_index"])
+    target = f"{str(f['adapter_mount']).rstrip('/')}/.podcourse-write-probe"
+    res = handle.sh(ADAPTER, f"echo x > {shlex.quote(target)}")
+    if res.exit_code == 0:
+        return [live.exec_failure(
+            where, f"metrics-adapter could write {target}: its mount of {STATUS_VOLUME} is writable, so a bug in "
+                   "the exporter could truncate or replace the status file billing depends on.",
+            "Add `readOnly: true` to metrics-adapter's mount of status.")]
+    if res.exit_code is None:
+        return [live.exec_failure(where, f"could not run a shell in metrics-adapter: {live.output(res)}.",
+                                  "Read `kubectl describe pod` for why the container is not running.")]
+    return []
+
+
+adapter_live = live.live_exercise(
+    "ch10.adapter_live", "Live check - the adapter serves billing's status as Prometheus metrics", "BILLING_POD",
+    _plan_billing, "ch10-billing",
+    [("the Pod is admitted and becomes Ready on the cluster", 1, None),
+     (f"from billing, {METRICS_URL} serves {PREFIX}* metrics that follow what billing writes to {STATUS_PATH}", 1,
+      _metrics_follow_status),
+     (f"metrics-adapter cannot write the {STATUS_VOLUME} volume (its mount is read-only)", 1, _adapter_cannot_write)],
+    until="Ready",
+)
+
+EXERCISES: Sequence[Exercise] = (ambassador, adapter, colocation, tls_proxy)
+# Where the live cells go: (exercise, answer variable, the static test cell it follows).
+LIVE_CELLS = [(ambassador_live, "SHOP_POD", "ch10-shop-test"), (adapter_live, "BILLING_POD", "ch10-billing-test")]

@@ -1,4 +1,4 @@
-"""Unit tests for graders.ch10 (design patterns: ambassador, adapter, one Pod or two), static exercises."""
+"""Unit tests for graders.ch10 (ambassador, adapter, one Pod or two, a TLS sidecar): the static exercises."""
 
 from __future__ import annotations
 
@@ -82,8 +82,41 @@ COLOCATION: dict[str, dict[str, str]] = {
     "G": {"together": "yes", "reason": "the app connects to the ambassador on localhost, one per app replica"},
 }
 
+API_POD = """
+apiVersion: v1
+kind: Pod
+metadata:
+  name: api
+spec:
+  volumes:
+  - name: tls
+    secret:
+      secretName: api-tls
+  - name: proxy-config
+    configMap:
+      name: api-proxy
+  initContainers:
+  - name: tls-proxy
+    image: nginx:1.22
+    restartPolicy: Always
+    ports:
+    - name: https
+      containerPort: 8443
+    volumeMounts:
+    - name: tls
+      mountPath: /etc/nginx/tls
+      readOnly: true
+    - name: proxy-config
+      mountPath: /etc/nginx/conf.d
+      readOnly: true
+  containers:
+  - name: app
+    image: ghcr.io/example/api:1.8.0
+    args: ["--listen=127.0.0.1:8080"]
+"""
+
 REFERENCE: dict[str, Any] = {"ch10.ambassador": SHOP_POD, "ch10.adapter": BILLING_POD,
-                             "ch10.colocation": COLOCATION}
+                             "ch10.colocation": COLOCATION, "ch10.tls_proxy": API_POD}
 
 
 def edit(text: str, path: str, value: Any = None, *, delete: bool = False) -> str:
@@ -156,12 +189,13 @@ def test_solution_notebook_answer_earns_full_marks(exercise: Any) -> None:
 
 
 def test_points_match_the_notebook() -> None:
-    """Are the exercises worth what the chapter announces (7 + 8 + 14 static, 3 live) and what its cells say?"""
-    assert [e.max_points for e in ch10.EXERCISES] == [7, 8, 14]
-    assert ch10.ambassador_live.max_points == 3
+    """Are the exercises worth what the chapter announces (7 + 8 + 14 + 9 static, 3 + 3 live) and what its cells say?"""
+    assert [e.max_points for e in ch10.EXERCISES] == [7, 8, 14, 9]
+    assert ch10.ambassador_live.max_points == ch10.adapter_live.max_points == 3
     points = {c["metadata"]["nbgrader"]["grade_id"]: c["metadata"]["nbgrader"]["points"] for c in _notebook_cells()
               if c["metadata"].get("nbgrader", {}).get("grade")}
-    assert points == {"ch10-shop-test": 7, "ch10-shop-live": 3, "ch10-billing-test": 8, "ch10-colocation-test": 14}
+    assert points == {"ch10-shop-test": 7, "ch10-shop-live": 3, "ch10-billing-test": 8, "ch10-billing-live": 3,
+                      "ch10-colocation-test": 14, "ch10-api-test": 9}
 
 
 def test_visible_cases_are_a_strict_subset() -> None:
@@ -170,8 +204,8 @@ def test_visible_cases_are_a_strict_subset() -> None:
         assert 0 < ex.visible_points < ex.max_points, ex.id
 
 
-@pytest.mark.parametrize(("exercise", "given"), [(ch10.ambassador, ch10.SHOP_POD), (ch10.adapter, ch10.BILLING_POD)],
-                         ids=["shop", "billing"])
+@pytest.mark.parametrize(("exercise", "given"), [(ch10.ambassador, ch10.SHOP_POD), (ch10.adapter, ch10.BILLING_POD),
+                                                (ch10.tls_proxy, ch10.API_POD)], ids=["shop", "billing", "api"])
 def test_the_given_manifest_earns_nothing(exercise: Any, given: str) -> None:
     """Does handing in the Pod the exercise starts from, unchanged, earn zero?"""
     assert score(exercise, given)[0] == 0
@@ -524,3 +558,149 @@ def test_factor_words_match_whole_words_only() -> None:
     """Does a factor word match as a whole word ("ram" not inside "program"), ignoring case?"""
     assert ch10._factors_named("the program is small") == []
     assert ch10._factors_named("Needs more RAM") == ["resources"]
+
+
+# ---------------------------------------------------------------------------
+# Exercise 4: a sidecar that terminates TLS
+# ---------------------------------------------------------------------------
+
+
+def api_regular_proxy() -> str:
+    """tls-proxy as a regular container, registry-qualified, no readOnly (a Secret volume is read-only anyway)."""
+    doc = yaml.safe_load(API_POD)
+    proxy = doc["spec"].pop("initContainers")[0]
+    proxy.pop("restartPolicy")
+    proxy["image"] = "docker.io/library/nginx:1.22"
+    proxy["volumeMounts"] = [{"name": "tls", "mountPath": "/etc/nginx/tls/"},
+                             {"name": "proxy-config", "mountPath": "/etc/nginx/conf.d/"}]
+    doc["spec"]["containers"].append(proxy)
+    doc["spec"]["containers"][0]["args"] = ["--listen", "localhost:8080"]
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def api_items_and_sub_path() -> str:
+    """Both keys listed as items, the config as a subPath file, and the address from $(LISTEN)."""
+    doc = yaml.safe_load(API_POD)
+    doc["spec"]["volumes"][0]["secret"]["items"] = [{"key": "tls.key", "path": "tls.key"},
+                                                    {"key": "tls.crt", "path": "tls.crt"}]
+    doc["spec"]["initContainers"][0]["volumeMounts"][1] = {"name": "proxy-config", "subPath": "default.conf",
+                                                           "mountPath": "/etc/nginx/conf.d/default.conf"}
+    app = doc["spec"]["containers"][0]
+    app["env"] = [{"name": "LISTEN", "value": "127.0.0.1:8080"}]
+    app["args"] = ["--listen=$(LISTEN)"]
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def api_projected_and_renamed() -> str:
+    """The Secret through a projected volume, the config renamed to api.conf by items, one file per subPath key."""
+    doc = yaml.safe_load(API_POD)
+    doc["spec"]["volumes"] = [
+        {"name": "certs", "projected": {"sources": [{"secret": {"name": "api-tls"}}]}},
+        {"name": "proxy-config", "configMap": {"name": "api-proxy", "items": [{"key": "default.conf",
+                                                                               "path": "api.conf"}]}}]
+    doc["spec"]["initContainers"][0]["volumeMounts"] = [
+        {"name": "certs", "mountPath": "/etc/nginx/tls/tls.crt", "subPath": "tls.crt"},
+        {"name": "certs", "mountPath": "/etc/nginx/tls/tls.key", "subPath": "tls.key"},
+        {"name": "proxy-config", "mountPath": "/etc/nginx/conf.d"}]
+    doc["spec"]["containers"][0]["command"] = ["sh", "-c", "exec /api --listen=127.0.0.1:8080"]
+    del doc["spec"]["containers"][0]["args"]
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+API_ALTERNATIVES = {
+    "regular-container-registry-image-trailing-slashes": api_regular_proxy(),
+    "items-subpath-config-and-var": api_items_and_sub_path(),
+    "projected-secret-renamed-config-sh-c": api_projected_and_renamed(),
+}
+
+
+@pytest.mark.parametrize("answer", API_ALTERNATIVES.values(), ids=API_ALTERNATIVES.keys())
+def test_tls_proxy_equivalent_answers(answer: str) -> None:
+    """Do a regular-container proxy, registry images, items, subPath files, projected Secrets and $(VAR) earn 9/9?"""
+    points, text = score(ch10.tls_proxy, answer)
+    assert points == 9, text
+
+
+T_KEPT = case(ch10.tls_proxy, "one Pod named api")
+T_LOOP = case(ch10.tls_proxy, "app listens on 127.0.0.1")
+T_RUNS = case(ch10.tls_proxy, "tls-proxy runs")
+T_CERT = case(ch10.tls_proxy, "tls-proxy finds the Secret")
+T_CONF = case(ch10.tls_proxy, "tls-proxy finds the ConfigMap")
+T_PORT = case(ch10.tls_proxy, "tls-proxy declares")
+T_APP_PORTS = case(ch10.tls_proxy, "app declares no port")
+T_KEY = case(ch10.tls_proxy, "app has no access")
+T_CLEAN = case(ch10.tls_proxy, "the checker reports")
+PROXY_MOUNTS = "spec.initContainers.0.volumeMounts"
+LISTEN = "spec.containers.0.args"
+
+API_MISTAKES = [
+    ("pod-name", edit(API_POD, "metadata.name", "api-v2"), {T_KEPT}, "the Pod is named 'api-v2'"),
+    ("app-image", edit(API_POD, "spec.containers.0.image", "ghcr.io/example/api:2.0.0"), {T_KEPT},
+     "the task keeps 'ghcr.io/example/api:1.8.0'"),
+    ("listen-everywhere", edit(API_POD, LISTEN, ["--listen=:8080"]), {T_LOOP},
+     "anyone who can reach the Pod IP can send plain HTTP to port 8080 and skip the proxy"),
+    ("listen-all-ipv4", edit(API_POD, LISTEN, ["--listen=0.0.0.0:8080"]), {T_LOOP}, "skip the proxy"),
+    ("listen-on-proxy-port", edit(API_POD, LISTEN, ["--listen=127.0.0.1:8443"]), {T_LOOP},
+     "'address already in use'"),
+    ("listen-other-port", edit(API_POD, LISTEN, ["--listen=127.0.0.1:9000"]), {T_LOOP},
+     "the proxy's configuration forwards to 127.0.0.1:8080"),
+    ("listen-ipv6-loopback", edit(API_POD, LISTEN, ["--listen=[::1]:8080"]), {T_LOOP}, "IPv4"),
+    ("no-listen", edit(API_POD, LISTEN, delete=True), {T_LOOP}, "app has no --listen argument"),
+    ("proxy-image", edit(API_POD, "spec.initContainers.0.image", "envoyproxy/envoy:v1.30.1"), {T_RUNS},
+     "the task's proxy is nginx:1.22"),
+    ("plain-init", edit(API_POD, "spec.initContainers.0.restartPolicy", delete=True), {T_RUNS},
+     "app would never start"),
+    ("cert-elsewhere", edit(API_POD, f"{PROXY_MOUNTS}.0.mountPath", "/etc/nginx/ssl"), {T_CERT},
+     "nginx reads /etc/nginx/tls/tls.crt and /etc/nginx/tls/tls.key, but your mounts put tls.crt at "
+     "/etc/nginx/ssl/tls.crt"),
+    ("key-left-out", edit(API_POD, "spec.volumes.0.secret.items", [{"key": "tls.crt", "path": "tls.crt"}]), {T_CERT},
+     "tls.key at no path (not in items)"),
+    ("secret-as-configmap", edit(API_POD, "spec.volumes.0", {"name": "tls", "configMap": {"name": "api-tls"}}),
+     {T_CERT}, "a volume names api-tls as a ConfigMap; it is a Secret"),
+    ("secret-not-mounted", edit(API_POD, PROXY_MOUNTS, [{"name": "proxy-config", "mountPath": "/etc/nginx/conf.d"}]),
+     {T_CERT}, "tls-proxy does not mount the volume holding the Secret api-tls (tls)"),
+    ("config-hides-nginx", edit(API_POD, f"{PROXY_MOUNTS}.1.mountPath", "/etc/nginx"), {T_CONF},
+     "hides the image's own /etc/nginx/nginx.conf"),
+    ("config-file-path-without-subpath", edit(API_POD, f"{PROXY_MOUNTS}.1.mountPath", "/etc/nginx/conf.d/default.conf"),
+     {T_CONF}, "is a directory: the file lands at /etc/nginx/conf.d/default.conf/default.conf"),
+    ("config-elsewhere", edit(API_POD, f"{PROXY_MOUNTS}.1.mountPath", "/config"), {T_CONF},
+     "your mounts put default.conf at /config/default.conf"),
+    ("port-443", edit(API_POD, "spec.initContainers.0.ports", [{"name": "https", "containerPort": 443}]), {T_PORT},
+     "does not declare containerPort 8443, where its configuration listens (it declares 443)"),
+    ("port-unnamed", edit(API_POD, "spec.initContainers.0.ports", [{"containerPort": 8443}]), {T_PORT},
+     "has no name `https`"),
+    ("app-keeps-its-port", edit(API_POD, "spec.containers.0.ports", [{"containerPort": 8080}]), {T_APP_PORTS},
+     "app still declares containerPort 8080"),
+    ("app-mounts-the-key", edit(API_POD, "spec.containers.0.volumeMounts", [{"name": "tls", "mountPath": "/tls"}]),
+     {T_KEY}, "app mounts the Secret api-tls ('tls' at /tls)"),
+    ("app-env-from-secret", edit(API_POD, "spec.containers.0.envFrom", [{"secretRef": {"name": "api-tls"}}]),
+     {T_KEY}, "app takes the Secret api-tls as environment variables"),
+    ("app-key-variable", edit(API_POD, "spec.containers.0.env", [
+        {"name": "TLS_KEY", "valueFrom": {"secretKeyRef": {"name": "api-tls", "key": "tls.key"}}}]),
+     {T_KEY}, "app reads the Secret api-tls into $TLS_KEY"),
+    ("checker-error", edit(API_POD, "spec.containers.0.volumeMounts", [{"name": "cache", "mountPath": "/cache"}]),
+     {T_CLEAN}, "cache"),
+]
+
+
+@pytest.mark.parametrize(("answer", "fails", "says"), [m[1:] for m in API_MISTAKES], ids=[m[0] for m in API_MISTAKES])
+def test_tls_proxy_each_requirement(answer: str, fails: set[str], says: str) -> None:
+    """Does each missed requirement of the TLS sidecar fail only its own case, with a message saying what to change?"""
+    assert failed(ch10.tls_proxy, answer) == fails
+    got, text = score(ch10.tls_proxy, answer)
+    assert says in text, text
+    assert got == 9 - len(fails)
+
+
+def test_tls_proxy_without_the_sidecar_earns_nothing() -> None:
+    """Does the given app, fixed to listen on loopback but with no tls-proxy, still earn nothing?"""
+    answer = edit(edit(ch10.API_POD, LISTEN, ["--listen=127.0.0.1:8080"]), "spec.containers.0.ports", delete=True)
+    points, text = score(ch10.tls_proxy, answer)
+    assert points == 0 and "no container or init container named 'tls-proxy'" in text
+
+
+def test_tls_proxy_regular_container_with_restart_policy() -> None:
+    """Is `restartPolicy: Always` on a regular proxy container named as not making it a sidecar?"""
+    answer = move(API_POD, "initContainers", "containers", policy="Always")
+    assert T_RUNS in failed(ch10.tls_proxy, answer)
+    assert "does not make it a sidecar" in score(ch10.tls_proxy, answer)[1]

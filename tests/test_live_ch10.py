@@ -1,4 +1,4 @@
-"""The chapter 10 live check (an ambassador in front of the database) against the Kubernetes API double.
+"""The chapter 10 live checks (an ambassador, an adapter) against the Kubernetes API double.
 
 The double serves the API over real HTTP with a scripted kubelet: each test lists the statuses
 successive GETs of the Pod return, and answers the grader's exec into `app`: a `wget` of the host
@@ -8,13 +8,14 @@ ambassador on localhost.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import kmock
 import pytest
 import yaml
 from kube_double import NAMESPACES, PODS, status
-from test_graders_ch10 import SHOP_POD, edit, move
+from test_graders_ch10 import BILLING_POD, SHOP_POD, edit, move
 from test_live_graders import DEAD, double  # noqa: F401  (the API double fixture)
 
 from course.cluster.client import client_at
@@ -248,8 +249,217 @@ def test_unrunnable_answers_fail_without_a_cluster(monkeypatch, capfd, answer, t
 
 
 def test_declared_as_a_live_cell():
-    """Is the live exercise declared in LIVE_CELLS after the static shop cell, so live.cells() finds it?"""
-    (cell,) = [c for c in live.cells() if c.chapter == "ch10"]
-    assert cell.exercise is ch10.ambassador_live and cell.var == "SHOP_POD" and cell.grade_id == "ch10-shop-live"
-    assert cell.exercise.until == "Ready" and cell.exercise.pss_level == "baseline"
+    """Are both live exercises declared in LIVE_CELLS after their static cells, so live.cells() finds them?"""
+    got = {c.grade_id: c for c in live.cells() if c.chapter == "ch10"}
+    assert set(got) == {"ch10-shop-live", "ch10-billing-live"}
+    shop, billing = got["ch10-shop-live"], got["ch10-billing-live"]
+    assert shop.exercise is ch10.ambassador_live and shop.var == "SHOP_POD"
+    assert billing.exercise is ch10.adapter_live and billing.var == "BILLING_POD"
+    for cell in (shop, billing):
+        assert cell.exercise.until == "Ready" and cell.exercise.pss_level == "baseline"
     assert yaml.safe_load(SHOP_POD)["metadata"]["name"] == NAME
+
+
+# ================================================================ the adapter: billing's status as metrics
+# The double's kubelet keeps one status file: billing's writes land in it (unless billing cannot write),
+# and GET localhost:9100/metrics from billing answers with the file translated, the way the stand-in
+# exporter would with the reference arguments. Each test bends one part of that.
+
+BILLING = "billing"
+STATUS = "/var/run/billing/status.txt"
+
+
+def billing_ready() -> dict[str, Any]:
+    return pod_status("Running", True, [], [cs("billing", RUN, ready=True), cs("metrics-adapter", RUN, ready=True)])
+
+
+class Kubelet:
+    """What the billing Pod's containers see; `prefix`, `stale`, `refuse`, `billing_ro`, `adapter_rw` bend it."""
+
+    def __init__(self, *, prefix: str = "billing_", stale: bool = False, refuse: bool = False,
+                 billing_ro: bool = False, adapter_rw: bool = False) -> None:
+        self.prefix, self.stale, self.refuse = prefix, stale, refuse
+        self.billing_ro, self.adapter_rw = billing_ro, adapter_rw
+        self.status = "queue_depth=17\ninvoices_sent_total=1024\n"
+        self.served: str | None = None
+        self.writes: list[str] = []
+
+    def __call__(self, container: str, command: list[str]) -> tuple[str, str, int]:
+        script = command[2] if command[:2] == ["sh", "-c"] else ""
+        if container == "billing" and f"mv -f /var/run/billing/.status.txt.tmp {STATUS}" in script:
+            if self.billing_ro:
+                return ("", "sh: can't create /var/run/billing/.status.txt.tmp: Read-only file system\n", 1)
+            self.writes.append(script)
+            self.status = "".join(f"{m.group(1)}\n" for m in re.finditer(r"echo (\w+=\d+) >>", script))
+            return ("", "", 0)
+        if container == "billing" and "wget" in script and "http://localhost:9100/metrics" in script:
+            if self.refuse:
+                return ("", "wget: can't connect to remote host (127.0.0.1): Connection refused\n"
+                            "sh: curl: not found\n", 127)
+            if self.served is None or not self.stale:
+                self.served = "".join(f"# TYPE {self.prefix}{k} gauge\n{self.prefix}{k} {v}\n"
+                                      for k, v in (ln.split("=", 1) for ln in self.status.splitlines()))
+            return (self.served, "", 0)
+        if container == "metrics-adapter" and script.startswith("echo x > /status/"):
+            if self.adapter_rw:
+                return ("", "", 0)
+            return ("", "sh: can't create /status/.podcourse-write-probe: Read-only file system\n", 1)
+        return ("", f'container "{container}" cannot run {command}\n', 126)
+
+
+def setup_billing(double: Any, kubelet: Kubelet | None = None) -> Kubelet:  # noqa: F811
+    kubelet = kubelet or Kubelet()
+    double.script_pod(BILLING, [billing_ready()])
+    double.kmock.exec_handlers[BILLING] = kubelet
+    return kubelet
+
+
+def grade_billing(answer: Any = BILLING_POD) -> tuple[float, list[tuple[bool, list[str]]]]:
+    score = ch10.adapter_live(answer)
+    return float(score), [(r.passed, r.messages) for r in score.results]
+
+
+def test_adapter_reference_passes(double, capfd):  # noqa: F811
+    """Does the reference billing Pod earn 3/3 when its metrics follow two rewrites of the status file?"""
+    kubelet = setup_billing(double)
+    points, cases = grade_billing()
+    out = capfd.readouterr()
+    assert points == ch10.adapter_live.max_points == 3, out.out
+    assert all(ok for ok, _ in cases) and out.err == ""
+    assert len(kubelet.writes) == 2 and kubelet.writes[0] != kubelet.writes[1]
+    assert "Live check - the adapter serves billing's status as Prometheus metrics: 3/3 points" in out.out
+    assert double.namespaces() == {}
+
+
+def test_adapter_sent_pod_keeps_the_learners_mounts_and_arguments(double, capfd):  # noqa: F811
+    """Is the sent Pod the learner's, with only the two images and commands replaced, and the notes saying so?"""
+    setup_billing(double)
+    grade_billing()
+    ns = next(r.data for r in double.requests("post", NAMESPACES))
+    assert ns["metadata"]["name"].startswith("podcourse-ch10-billing-")
+    spec = double.requests("post", PODS)[-1].data["spec"]
+    billing, adapter = spec["containers"]
+    assert {billing["image"], adapter["image"]} == {"busybox:1.35"} and "args" not in adapter
+    assert billing["volumeMounts"] == [{"name": "status", "mountPath": "/var/run/billing"}]
+    assert adapter["volumeMounts"] == [{"name": "status", "mountPath": "/status", "readOnly": True}]
+    assert adapter["ports"] == [{"name": "metrics", "containerPort": 9100}]
+    script = adapter["command"][-1]
+    assert "src=/status/status.txt; pre=billing_;" in script and script.endswith("exec httpd -f -p 9100 -h /tmp/www")
+    assert spec["volumes"] == [{"name": "status", "emptyDir": {}}]
+    out = capfd.readouterr().out
+    assert "your arguments (--input=/status/status.txt --listen=:9100 --prefix=billing_)" in out
+
+
+@pytest.mark.parametrize(("listen", "httpd"), [(":9100", "-p 9100 "), ("0.0.0.0:9100", "-p 9100 "),
+                                               ("[::]:9100", "-p 9100 "), ("127.0.0.1:9100", "-p 127.0.0.1:9100 "),
+                                               ("localhost:9100", "-p 127.0.0.1:9100 ")])
+def test_adapter_stand_in_listens_where_the_learner_says(listen, httpd):
+    """Does the stand-in exporter bind the address and port of the learner's --listen (every address: port only)?"""
+    assert httpd in ch10._exporter_script("/status/status.txt", listen, "billing_")
+
+
+def test_adapter_without_listen_serves_nothing(double):  # noqa: F811
+    """Without --listen, does the stand-in serve nothing, so the fetch fails with the fix (instead of guessing)?"""
+    kubelet = setup_billing(double, Kubelet(refuse=True))
+    answer = edit(BILLING_POD, "spec.containers.1.args", ["--input=/status/status.txt", "--prefix=billing_"])
+    points, cases = grade_billing(answer)
+    assert "httpd" not in double.requests("post", PODS)[-1].data["spec"]["containers"][1]["command"][-1]
+    assert points == 2 and cases[2][0] and kubelet.writes
+    (msg,) = cases[1][1]
+    assert "Connection refused" in msg and "--listen=None" in msg and "`--listen=:9100`" in msg
+
+
+@pytest.mark.parametrize(("kubelet", "says"), [
+    (Kubelet(prefix="bill_"), "serves bill_invoices_sent_total, bill_queue_depth, but the task names every metric "
+                              "billing_<key>"),
+    (Kubelet(stale=True), "did not follow billing's status file"),
+    (Kubelet(prefix=""), "serves invoices_sent_total, queue_depth"),
+    (Kubelet(refuse=True), "got no answer: wget: can't connect to remote host (127.0.0.1): Connection refused"),
+    (Kubelet(billing_ro=True), "billing could not write its status file /var/run/billing/status.txt: sh: can't "
+                               "create /var/run/billing/.status.txt.tmp: Read-only file system"),
+], ids=["prefix", "stale", "no-prefix", "refused", "billing-read-only"])
+def test_adapter_metrics_failures(double, kubelet, says):  # noqa: F811
+    """When the metrics do not follow what billing writes, does only that case fail, with what was seen and the fix?"""
+    setup_billing(double, kubelet)
+    points, cases = grade_billing()
+    assert points == 2 and cases[0][0] and cases[2][0]
+    (msg,) = cases[1][1]
+    assert says in msg and "curl: not found" not in msg and "(live-exec-failed)" in msg
+
+
+def test_adapter_reading_the_wrong_file(double):  # noqa: F811
+    """When --input names a file the adapter cannot read, does the message quote the exporter and name the cause?"""
+    kubelet = Kubelet()
+    setup_billing(double, kubelet)
+    kubelet.stale, kubelet.served = True, "# kv-exporter stand-in: cannot read --input=/var/run/billing/status.txt\n"
+    points, cases = grade_billing(edit(BILLING_POD, "spec.containers.1.args", [
+        "--input=/var/run/billing/status.txt", "--listen=:9100", "--prefix=billing_"]))
+    (msg,) = cases[1][1]
+    assert points == 2 and "it says: # kv-exporter stand-in: cannot read --input=/var/run/billing/status.txt" in msg
+    assert "the adapter at its own mountPath" in msg
+
+
+def test_adapter_writable_mount(double):  # noqa: F811
+    """With the adapter's mount writable, does the Pod still serve metrics but lose the read-only point?"""
+    setup_billing(double, Kubelet(adapter_rw=True))
+    points, cases = grade_billing(edit(BILLING_POD, "spec.containers.1.volumeMounts.0.readOnly", delete=True))
+    assert points == 2 and cases[1][0]
+    (msg,) = cases[2][1]
+    assert msg.startswith("spec.containers[1].volumeMounts[0]:") and "could write /status/.podcourse-write-probe" in msg
+    assert "Add `readOnly: true`" in msg
+
+
+def test_adapter_without_a_status_mount(double):  # noqa: F811
+    """With no mount of status in the adapter, does the read-only case say so instead of probing a path?"""
+    setup_billing(double, Kubelet(stale=True))
+    points, cases = grade_billing(edit(BILLING_POD, "spec.containers.1.volumeMounts", delete=True))
+    assert points <= 2 and "metrics-adapter does not mount status" in cases[2][1][0]
+
+
+def test_adapter_plain_init_fails_without_a_cluster(monkeypatch, capfd):
+    """Is a plain-init adapter (billing would wait in Init:0/1 forever) refused before anything is sent?"""
+    monkeypatch.delenv("PODCOURSE_LIVE", raising=False)
+    monkeypatch.setattr(live, "CONNECT", lambda: pytest.fail("a cluster was contacted"))
+    doc = yaml.safe_load(BILLING_POD)
+    doc["spec"]["initContainers"] = [doc["spec"]["containers"].pop(1)]
+    assert float(ch10.adapter_live(yaml.safe_dump(doc))) == 0
+    out = capfd.readouterr()
+    assert "Init:0/1 forever" in out.out and "spec.initContainers[0].restartPolicy" in out.out and out.err == ""
+
+
+@pytest.mark.parametrize(("policy", "points", "text"), [
+    ("auto", 3, "live check skipped: no cluster"), ("required", 0, "live check failed: no cluster"),
+    ("off", 3, "live check off (PODCOURSE_LIVE=off)")])
+def test_adapter_policy_without_cluster(monkeypatch, capfd, policy, points, text):
+    """Does a missing cluster give the adapter check a notice (auto, off) or a failure with the reason (required)?"""
+    monkeypatch.setenv("PODCOURSE_LIVE", policy)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.setattr(live, "CONNECT", lambda: client_at(DEAD))
+    got = float(ch10.adapter_live(BILLING_POD))
+    out = capfd.readouterr()
+    assert got == points and text in out.out and out.err == ""
+
+
+def test_adapter_skipped_scores_zero_when_grading_without_a_cluster(monkeypatch, capfd):
+    """When grading skips live checks (PODCOURSE_LIVE_SKIPPED=zero), is the adapter check 0 and "not graded"?"""
+    monkeypatch.setenv("PODCOURSE_LIVE", "off")
+    monkeypatch.setenv(live.SKIPPED_ENV, "zero")
+    assert float(ch10.adapter_live(BILLING_POD)) == 0
+    out = capfd.readouterr().out
+    assert "not graded" in out and "[PASS]" not in out
+
+
+@pytest.mark.parametrize(("answer", "text"), [
+    (None, "BILLING_POD is still empty"),
+    (ch10.BILLING_POD, "no container named 'metrics-adapter'"),
+    (BILLING_POD + "  - {name: cache, image: redis:7}\n", "container 'cache' uses 'redis:7'"),
+    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: billing}\n", "not a Pod manifest"),
+    ("spec: [", "BILLING_POD"),
+])
+def test_adapter_unrunnable_answers_fail_without_a_cluster(monkeypatch, capfd, answer, text):
+    """Does an adapter answer that cannot run earn 0 even when auto would skip, saying what to change?"""
+    monkeypatch.delenv("PODCOURSE_LIVE", raising=False)
+    monkeypatch.setattr(live, "CONNECT", lambda: pytest.fail("a cluster was contacted"))
+    assert float(ch10.adapter_live(answer)) == 0
+    out = capfd.readouterr()
+    assert text in out.out and out.err == ""
