@@ -14,6 +14,7 @@ import csv
 import io
 import os
 import re
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -395,3 +396,19 @@ def test_stats_cli_prints_tables_and_writes_html_with_a_chart(graded: Graded, tm
     assert page.count('src="data:image/png;base64,') == 2
     assert f"<td>{check.name}</td>" in page and first.title in page
     assert cli(["stats", "ch99", "--course", str(graded.course)]) == 2
+
+
+def test_release_feedback_hands_back_pages_of_copied_submissions_too(graded: Graded, tmp_path: Path) -> None:
+    """Does `nbgrader release_feedback` work after `pod-course feedback`, also for a submission copied in by hand?"""
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "nbgrader"), "release_feedback", CHAPTER,
+         f"--Exchange.root={exchange}", "--CourseDirectory.course_id=pod-course"],
+        cwd=graded.course, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (graded.page(MISTAKES).parent / "timestamp.txt").is_file()
+    released = sorted((exchange / "pod-course" / "feedback").glob("*.html"))
+    assert len(released) == 3, (released, done.stderr[-2000:])  # reference, mistakes, untouched

@@ -16,10 +16,13 @@ is deleted and reported instead of being handed out.
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, TextIO
@@ -192,6 +195,7 @@ class StudentFeedback:
     files: list[Path] = field(default_factory=list)
     capped_cells: int = 0  # cells whose outputs were cut
     problem: str = ""  # why there is no feedback
+    copied: bool = False  # not submitted through the exchange: hand the folder back directly
 
     @property
     def ok(self) -> bool:
@@ -226,6 +230,31 @@ def _last_error(result: dict[str, Any]) -> str:
     text = f"{result.get('log', '')}\n{result.get('error', '')}".strip().splitlines()
     lines = [ln.strip() for ln in text if ln.strip()]
     return (lines[-1] if lines else "nbgrader could not write it")[:300]
+
+
+def _stamp(dest: Path, submitted: Path) -> bool:
+    """Give a feedback folder the `timestamp.txt` and `submission_secret.txt` that `nbgrader release_feedback` reads.
+
+    A submission that came through the exchange has both and nbgrader copies them along. One copied
+    into `submitted/` by hand has neither, and release_feedback would stop at it, leaving every
+    student after it without feedback. Its newest file's time and a fresh secret stand in, so the
+    release runs through; such a student cannot fetch the page (they submitted no secret), so the
+    instructor hands that folder back directly. True when the folder needed them.
+    """
+    if not dest.is_dir():
+        return False
+    stamped = False
+    target = dest / "timestamp.txt"
+    if not target.exists():
+        times = [p.stat().st_mtime for p in submitted.rglob("*") if p.is_file()] if submitted.is_dir() else []
+        when = datetime.fromtimestamp(max(times) if times else time.time(), tz=UTC)
+        target.write_text(when.strftime("%Y-%m-%d %H:%M:%S.%f %Z"), encoding="utf-8")
+        stamped = True
+    secret = dest / "submission_secret.txt"
+    if not secret.exists():
+        secret.write_text(secrets.token_urlsafe(16), encoding="utf-8")
+        stamped = True
+    return stamped
 
 
 def generate(assignment: str, *, course_root: Path = Path("."), students: Sequence[str] = (),
@@ -270,6 +299,7 @@ def generate(assignment: str, *, course_root: Path = Path("."), students: Sequen
         if not result.get("success") or not pages:
             row.problem = f"nbgrader generate_feedback failed: {_last_error(result)}"
             continue
+        row.copied = _stamp(dest, course.submission(student, assignment))
         mine = _submitted_text(course.submission(student, assignment))
         for page in pages:
             html_text = page.read_text(encoding="utf-8")
@@ -288,6 +318,8 @@ def format_table(run: FeedbackRun) -> str:
     rows = [("student", "pages", "capped cells", "notes")]
     for s in run.students:
         note = f"FAILED: {s.problem}" if s.problem else (str(s.files[0].parent) if s.files else "")
+        if s.copied and not s.problem:
+            note += " (copied in, not submitted through the exchange: hand this folder back yourself)"
         rows.append((s.student, str(len(s.files)), str(s.capped_cells), note))
     w = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = [f"{r[0].ljust(w[0])}  {r[1].rjust(w[1])}  {r[2].rjust(w[2])}  {r[3]}".rstrip() for r in rows]
