@@ -49,10 +49,10 @@ test: $(VENV)/.test-installed
 bench: $(VENV)/.test-installed
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
-notebooks: $(VENV)/.test-installed
+notebooks: $(VENV)/.lab-installed
 	$(PY) tools/release.py
 
-demo: $(VENV)/.test-installed
+demo: $(VENV)/.lab-installed
 	$(PY) tools/demo.py
 
 cluster-test: $(VENV)/.test-installed
