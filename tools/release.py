@@ -1,10 +1,12 @@
 """Generate the student notebooks (`notebooks/<assignment>/`) from `solutions/`.
 
-Usage: python tools/release.py [--check] [ch1 ...]
+Usage: python tools/release.py [--check] [--no-gradebook] [ch1 ...]
 
 Without arguments every assignment is regenerated with `nbgrader
 generate_assignment` and normalised (no outputs, no volatile metadata) so the
-committed release is reproducible. `--check` changes nothing and exits 1 when
+committed release is reproducible; each is then registered in the course's own
+gradebook (`.nbgrader/gradebook.db`), so `nbgrader autograde chN` finds it
+(`--no-gradebook` skips that). `--check` changes nothing and exits 1 when
 the committed release has drifted from the solutions.
 """
 
@@ -33,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     parser.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
+    parser.add_argument("--no-gradebook", action="store_true",
+                        help="do not register the assignments in the course's own gradebook")
     args = parser.parse_args(argv)
     if args.check:
         problems = pipeline.release_drift()
@@ -44,6 +48,27 @@ def main(argv: list[str] | None = None) -> int:
     changed = pipeline.release(only=args.assignments or None)
     names = ", ".join(args.assignments or pipeline.assignments())
     print(f"released {names}; changed: {', '.join(changed) or 'nothing'}")
+    if not args.no_gradebook:
+        return register(args.assignments or pipeline.assignments())
+    return 0
+
+
+def register(assignments: list[str]) -> int:
+    """Teach the repository's own gradebook each assignment (notebooks, grade cells, checksums).
+
+    The release above is generated in a throw-away course, so without this `nbgrader autograde chN`
+    at the root would refuse with "No assignment with ID 'chN' exists in the database".
+    """
+    from course.grading.grade import GradeError, load_course, register_assignment
+
+    try:
+        course = load_course(ROOT)
+        for a in assignments:
+            register_assignment(course, a)
+    except GradeError as exc:
+        print(f"tools/release.py: {exc}", file=sys.stderr)
+        return 1
+    print(f"registered in {course.db}: {', '.join(assignments)}")
     return 0
 
 
