@@ -287,9 +287,9 @@ def _named_port_handlers(c: dict[str, Any]) -> Iterator[tuple[tuple[str, ...], s
             _APP + "    ports:\n    - containerPort: 80\n    livenessProbe:\n      httpGet: {path: /, port: http}\n"
         ),
         description="The API server accepts any well-formed port name, but the kubelet resolves it in the "
-        "container's own ports list. When no port there has the name, every probe errors (event "
-        '`Liveness probe errored and resulted in unknown state: strconv.Atoi: parsing "http": invalid '
-        'syntax`, or `port "http" not found` from newer kubelets) and the kubelet throws the result '
+        "container's own ports list. When no port there has the name, every probe errors (the course "
+        "cluster's v1.37 kubelet records `Warning Unhealthy: Liveness probe errored and resulted in unknown "
+        'state: port "http" not found`) and the kubelet throws the result '
         "away instead of counting a failure: a readiness probe stays at its initial not-ready, a liveness "
         "probe never restarts the container, a startup probe never lets the container count as started. "
         "A postStart httpGet hook fails, so the container is killed; a preStop hook fails and is skipped.",
