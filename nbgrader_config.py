@@ -9,12 +9,16 @@ exchange, submitted/autograded/feedback) stays under the git-ignored
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades, OverwriteCells
 
+from graders import private
 from graders.nbgrader_ext import AUTOGRADE_PREPROCESSORS, STDERR_NOISE
+from graders.overwrite import QuietOverwriteCells
 
 ROOT = Path(__file__).resolve().parent
 
@@ -32,7 +36,9 @@ c = get_config()  # noqa: F821 - injected by traitlets when the file is loaded
 
 c.CourseDirectory.course_id = "pod-course"
 c.CourseDirectory.root = str(ROOT)
-c.CourseDirectory.source_directory = "solutions"
+# The instructor's private overlay (PODCOURSE_PRIVATE, graders/private.py) may bring its own solutions.
+_SOURCE = private.solutions_dir(ROOT)
+c.CourseDirectory.source_directory = "solutions" if _SOURCE == ROOT / "solutions" else str(_SOURCE)
 c.CourseDirectory.release_directory = "notebooks"
 c.CourseDirectory.submitted_directory = ".nbgrader/submitted"
 c.CourseDirectory.autograded_directory = ".nbgrader/autograded"
@@ -60,10 +66,10 @@ c.IgnorePattern.enabled = True
 # solutions/ (an instructor ran the editor there) would otherwise be copied over every
 # student's own answer at autograde time; `make notebooks` and `make demo` leave them out,
 # and tests/test_nbgrader_pipeline.py fails while one exists.
-_stray = sorted(STATE.parent.glob("solutions/*/*.answer.yaml"))
+_stray = sorted(_SOURCE.glob("*/*.answer.yaml"))
 if _stray:
-    sys.stderr.write("pod-course: delete editor answer files from solutions/: "
-                     + ", ".join(str(p.relative_to(ROOT)) for p in _stray) + "\n")
+    sys.stderr.write("pod-course: delete editor answer files from the solutions: "
+                     + ", ".join(str(p.relative_to(ROOT) if ROOT in p.parents else p) for p in _stray) + "\n")
     c.Autograde.exclude_overwriting = {
         a: [p.name for p in _stray if p.parent.name == a] for a in {p.parent.name for p in _stray}
     }
@@ -78,3 +84,13 @@ c.ClearHiddenTests.enforce_metadata = False
 
 # Validate (the learner's button) runs the same visible tests the learner sees.
 c.Validator.validate_all = False
+
+# Quiet logs: nbgrader's OverwriteCells warns "checksum ... has changed!" for every test cell
+# with hidden tests, untouched ones included (generate_assignment saves the checksum before it
+# clears them); graders.overwrite keeps the warning for real changes only. nbgrader 0.9's own
+# gradebook code trips SQLAlchemy's autoflush SAWarning on every submission; it is harmless.
+c.Autograde.sanitize_preprocessors = [
+    QuietOverwriteCells if p is OverwriteCells else p
+    for p in Autograde.class_traits()["sanitize_preprocessors"].default()
+]
+warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session")

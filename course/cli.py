@@ -365,6 +365,19 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--html", default=None, metavar="FILE", help="also write an HTML report here")
     stats.add_argument("--course", default=".", metavar="DIR", help=course_help)
 
+    student = sub.add_parser(
+        "student-release",
+        help="write the course as learners get it: no solutions, no hidden checks",
+        description="Write OUT: course/, graders/ without any hidden check, notebooks/, binder/, the README and "
+        "pyproject.toml; no solutions/, tests/ or instructor docs. Hand learners OUT (a git repository, a Binder, "
+        "or `pip wheel OUT`); grade with the full repository. With PODCOURSE_PRIVATE set, the private overlay's "
+        "solutions make the notebooks and its hidden checks are counted (not named) in the self-checks.",
+    )
+    student.add_argument("out", metavar="OUT", help="an empty or new folder")
+    student.add_argument("--force", action="store_true", help="replace OUT if it is not empty")
+    student.add_argument("--course", default=None, metavar="DIR",
+                         help="the full course repository (default: the one this pod-course runs from)")
+
     rules = sub.add_parser("rules", help="list every rule with its summary")
     rules.add_argument("--format", choices=("text", "json"), default="text")
     return parser
@@ -533,6 +546,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 course_root=Path(args.course),
                 canvas_ids=args.canvas_id,
             )
+        if args.command == "student-release":
+            from course.grading import confidential
+
+            return confidential.main(Path(args.out), course_root=Path(args.course) if args.course else None,
+                                     force=args.force)
         if args.command == "stats":
             from course.grading import stats
 

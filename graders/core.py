@@ -12,11 +12,14 @@ strange answer costs that case its points, not the whole cell.
 
 from __future__ import annotations
 
+import functools
 import html
+import json
 import os
 import reprlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from graders.answers import Answer, load_answer, to_payload
@@ -122,6 +125,35 @@ def _fmt(points: float) -> str:
     return f"{points:g}"
 
 
+# A student build of the graders (`pod-course student-release`) carries no hidden case; this file
+# keeps, per exercise id, how many it left out and their points, so the self-check still says
+# "... and N more checks" and Validate still scales to the cell's full points. Absent in the repository.
+WITHHELD_FILE = Path(__file__).with_name("withheld.json")
+
+
+@functools.cache
+def _withheld() -> dict[str, tuple[int, float]]:
+    try:
+        data = json.loads(WITHHELD_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): (int(v[0]), float(v[1])) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def withheld(exercise_id: str) -> tuple[int, float]:
+    """(count, points) of the hidden cases a student build left out of this exercise."""
+    return _withheld().get(exercise_id, (0, 0.0))
+
+
+STUDENT_BUILD = ("these graders are a student build (graders/withheld.json): their hidden checks were taken out, "
+                 "so they cannot grade; grade with the full course repository")
+
+
+def student_build() -> bool:
+    """True in a student build of the graders, which must never grade a class."""
+    return bool(_withheld())
+
+
 @dataclass
 class Exercise:
     """A graded exercise: an id (`ch1.first_pod`), a title, the answer variable and its cases."""
@@ -136,18 +168,30 @@ class Exercise:
 
     @property
     def max_points(self) -> float:
-        return sum(c.points for c in self.cases)
+        return sum(c.points for c in self.all_cases()) + withheld(self.id)[1]
 
     @property
     def visible_points(self) -> float:
         return sum(c.points for c in self.cases if not c.hidden)
+
+    def all_cases(self) -> list[Case]:
+        """Its own cases, then the hidden cases the instructor's private overlay adds (`graders.private`)."""
+        from graders import private
+
+        return [*self.cases, *private.hidden_cases(self.id)]
+
+    def hidden_count(self) -> tuple[int, float]:
+        """How many hidden checks count at grading time, and their points (withheld ones included)."""
+        cases = [c for c in self.all_cases() if c.hidden]
+        n, pts = withheld(self.id)
+        return len(cases) + n, sum(c.points for c in cases) + pts
 
     def grade(self, value: Any, *, hidden: bool = False) -> tuple[float, list[CaseResult], Any]:
         """Score an answer without printing: (points, per-case results, payload)."""
         payload = to_payload(value)
         answer = load_answer(payload, name=self.answer_name)
         results: list[CaseResult] = []
-        for case in self.cases:
+        for case in self.all_cases() if hidden else self.cases:
             if case.hidden and not hidden:
                 continue
             if not answer.ok:
@@ -199,9 +243,9 @@ class Exercise:
             for m in r.messages:
                 lines.extend("        " + part for part in m.splitlines())
         if not hidden:
-            n = sum(1 for c in self.cases if c.hidden)
+            n, hidden_points = self.hidden_count()
             if n:
-                pts = _fmt(sum(c.points for c in self.cases if c.hidden))
+                pts = _fmt(hidden_points)
                 lines.append(f"  ... and {n} more check(s) worth {pts} point(s) run when your notebook is graded.")
         return "\n".join(lines)
 

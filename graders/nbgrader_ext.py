@@ -37,7 +37,8 @@ from nbgrader.preprocessors import (
 )
 
 import graders
-from graders.core import PAYLOAD_MIME, Exercise
+from graders import private
+from graders.core import PAYLOAD_MIME, STUDENT_BUILD, Exercise, student_build
 
 # Library warnings and kernel chatter that must not zero a test cell.
 STDERR_NOISE = r"(?:\w*Warning\b|warnings\.warn|Matplotlib is building the font cache)"
@@ -57,6 +58,11 @@ def chapter_modules() -> dict[str, Any]:
 
 
 _CHAPTERS = chapter_modules()
+try:  # the instructor's private hidden cases, loaded (and checked) before any submission runs
+    private.check_ids()
+except private.OverlayError as exc:
+    # Every nbgrader command of the course loads this module: stop with the reason, not a traceback.
+    raise SystemExit(f"pod-course: {exc}") from None
 
 
 def exercise_call(source: str) -> tuple[Exercise, bool] | None:
@@ -156,6 +162,8 @@ class TrustedRegrade(NbGraderPreprocessor):
             ]
             return cell, resources
         exercise, hidden = target
+        if hidden and student_build():  # fail the whole run loudly rather than under-grade a class
+            raise RuntimeError(f"pod-course: {STUDENT_BUILD}")
         found, answer = _payload(cell, exercise.id)
         buf = io.StringIO()
         with redirect_stdout(buf):

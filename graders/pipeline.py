@@ -25,6 +25,8 @@ from typing import Any
 import nbformat
 import yaml
 
+from graders import private
+
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT_RE = re.compile(r"^ch\d+$")
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
@@ -37,7 +39,7 @@ VOLATILE_CELL_META = ("execution", "collapsed", "scrolled", "jupyter", "tags_vol
 
 def assignments(root: Path = ROOT) -> list[str]:
     """Assignment ids (`ch1`, `ch2`, ...) with a solutions folder, in chapter order."""
-    src = root / "solutions"
+    src = private.solutions_dir(root)
     names = [p.name for p in src.iterdir() if p.is_dir() and ASSIGNMENT_RE.match(p.name)] if src.is_dir() else []
     return sorted(names, key=lambda n: int(n[2:]))
 
@@ -73,14 +75,14 @@ def temp_course(dest: Path, root: Path = ROOT) -> Path:
         shutil.rmtree(dest / "solutions")
     # An answer file left in solutions/ (an instructor ran the editor there) would be released
     # to every student and copied over each student's own answer at autograde: leave it out.
-    shutil.copytree(root / "solutions", dest / "solutions",
+    shutil.copytree(private.solutions_dir(root), dest / "solutions",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", ANSWER_FILES))
     return dest
 
 
 def stray_answer_files(root: Path = ROOT) -> list[Path]:
     """Editor answer files inside solutions/ (they must never be there; see `temp_course`)."""
-    src = root / "solutions"
+    src = private.solutions_dir(root)
     return sorted(src.rglob(ANSWER_FILES)) if src.is_dir() else []
 
 

@@ -36,6 +36,7 @@ from typing import Any, TextIO
 
 from course.grading import gradebook as gbk
 from course.grading.worker import Job
+from graders import private
 
 LIVE_MODES = ("auto", "required", "off")
 DEFAULT_TIMEOUT = 600.0  # seconds per submission
@@ -157,6 +158,10 @@ def context_hash(course: Course, assignment: str, live: str) -> str:
     _hash_files(h, source, _files(source))
     pkg = Path(graders.__file__).parent
     _hash_files(h, pkg, [p for p in pkg.iterdir() if p.is_file() and p.suffix in (".py", ".json")])
+    overlay = private.current()
+    if overlay is not None:  # the instructor's private hidden cases decide grades too
+        h.update(b"private\0")
+        _hash_files(h, overlay.root, overlay.files())
     _hash_files(h, course.root, [course.root / "nbgrader_config.py"])
     return h.hexdigest()
 
@@ -354,6 +359,27 @@ def register_assignment(course: Course, assignment: str) -> None:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-5:])
         raise GradeError(f"{assignment} is not in the gradebook ({course.db}) and registering it with "
                          f"`nbgrader generate_assignment {assignment}` failed:\n{tail}")
+
+
+def check_points(course: Course, assignment: str) -> None:
+    """GradeError when a test cell is worth fewer points than its exercise's checks add up to, private overlay
+    included: nbgrader refuses a score above the cell's points, so every such cell would fail to grade."""
+    import nbformat
+
+    from graders.nbgrader_ext import exercise_call
+
+    source = Path(course.coursedir.format_path(course.coursedir.source_directory, ".", assignment))
+    for path in sorted(source.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            target = exercise_call(cell.source) if cell.cell_type == "code" and meta.get("grade") else None
+            if target is None or not target[1]:
+                continue
+            points, want = float(meta.get("points", 0)), target[0].max_points
+            if want > points:
+                raise GradeError(f"{path.name}: test cell {meta.get('grade_id')} is worth {points:g} points, but "
+                                 f"{target[0].id}'s checks add up to {want:g} with the private overlay "
+                                 f"({private.ENV}): set the cell's points to {want:g} in {source}.")
 
 
 def worker_command(job_file: Path) -> list[str]:
@@ -611,9 +637,19 @@ def grade(
         raise GradeError("--timeout must be a positive number of seconds")
     if workers not in WORKERS:
         raise GradeError(f"workers must be one of {', '.join(WORKERS)}, not {workers!r}")
+    from graders.core import STUDENT_BUILD, student_build
+
+    if student_build():
+        raise GradeError(STUDENT_BUILD)
+    try:  # the instructor's private hidden cases (PODCOURSE_PRIVATE): a broken overlay stops here, not per cell
+        private.check_ids()
+    except private.OverlayError as exc:
+        raise GradeError(str(exc)) from None
     course = load_course(course_root)
     if not gbk.assignment_exists(course.db_url, course.course_id, assignment):
         register_assignment(course, assignment)
+    if private.current() is not None:
+        check_points(course, assignment)
     live_env = live_environment(live)
     live_mode = "off" if live == "off" else "required"
     everyone = course.students(assignment)

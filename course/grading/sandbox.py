@@ -32,12 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from course.grading.worker import Job
+from graders import private
 
 BWRAP = "bwrap"
 MEMORY_BYTES = 4 * 2**30  # address space per process (worker, kernel)
 FILE_BYTES = 256 * 2**20  # largest file a process may write
 EXTRA_PROCESSES = 256  # processes on top of what the grading user already runs
 JOB = ".job"  # inside the job root: job.json, gradebook, autograded output, result
+PRIVATE = "private"  # in JOB: a copy of the private overlay's hidden cases, deleted by the worker before grading
 MAX_CELLS = (2, 20)  # refuse a notebook with more than 2x the release's cells + 20
 SCHEMA_VERSION = 3
 
@@ -104,6 +106,11 @@ def command(job_file: Path, course_root: Path, job_root: Path, *, network: bool)
     args += ["--unshare-user-try", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     if not network:
         args += ["--unshare-net"]  # a fresh namespace with only lo (up): the kernel's ZMQ still works
+    # The private overlay's hidden cases come as a copy in the job folder (see `prepare`), never the original.
+    if (job_root / JOB / PRIVATE).is_dir():
+        args += ["--setenv", private.ENV, str(course_root / JOB / PRIVATE)]
+    else:
+        args += ["--unsetenv", private.ENV]
     args += ["--die-with-parent", "--new-session", "--cap-drop", "ALL", "--chdir", str(course_root),
              "--setenv", "HOME", "/tmp", "--setenv", "JUPYTER_RUNTIME_DIR", "/tmp/jupyter-runtime",
              "--setenv", "IPYTHONDIR", "/tmp/ipython", "--setenv", "TMPDIR", "/tmp",
@@ -264,7 +271,8 @@ def prepare(course: Any, assignment: str, student: str, job_dir: Path, base_db: 
         host(real_db).parent.mkdir(parents=True, exist_ok=True)
     source = Path(course.coursedir.format_path(course.coursedir.source_directory, ".", assignment))
     if source.is_dir():  # autograde copies the source's other files (data, images) next to the notebooks
-        dest = host(source)
+        # Private solutions (outside the course) stand in the course's own solutions/ folder inside.
+        dest = host(source) if inside_root in source.parents else root / "solutions" / assignment
         dest.mkdir(parents=True)
         for p in source.rglob("*"):
             rel = p.relative_to(source)
@@ -295,5 +303,44 @@ def prepare(course: Any, assignment: str, student: str, job_dir: Path, base_db: 
         if fixed:
             notes += [f"{path.name} {n}" for n in fixed]
             path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    copy_overlay(root / JOB / PRIVATE)
     (root / JOB / "job.json").write_text(inside.to_json(), encoding="utf-8")
     return inside, outside, notes
+
+
+def copy_overlay(dest: Path) -> None:
+    """The private overlay's hidden-case modules, for the worker alone: it loads them, then deletes the copy
+    (`consume_overlay`) before any kernel starts. Its solutions are never copied: grading does not need them."""
+    overlay = private.current()
+    if overlay is None:
+        return
+    (dest / "hidden").mkdir(parents=True)
+    for f in overlay.files():
+        shutil.copy2(f, dest / "hidden" / f.name)
+
+
+def consume_overlay(job_root: Path) -> None:
+    """In the worker, before nbgrader runs: load the overlay copy for good, then remove it and its variable,
+    so the learner's kernel (started later, with this environment) can neither find nor read it."""
+    copy = job_root / JOB / PRIVATE
+    if not copy.is_dir():
+        return
+    try:
+        private.pin()
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
+        os.environ.pop(private.ENV, None)
+    not_dumpable()
+
+
+def not_dumpable() -> None:
+    """Keep processes of the same user (the kernel) from reading this one's memory through /proc/PID/mem
+    (prctl PR_SET_DUMPABLE 0; the kernel, a new program, is dumpable again). Best effort: Linux only."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+    except (OSError, AttributeError):
+        pass

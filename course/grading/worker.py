@@ -191,6 +191,10 @@ def limit_outputs(folder: Path) -> None:
 
 def run(job: Job) -> dict[str, Any]:
     try:
+        if (job.course / ".job").is_dir():  # sandboxed: take the private overlay's copy out of the kernel's reach
+            from course.grading.sandbox import consume_overlay
+
+            consume_overlay(job.course)
         problem = check_hand_in(job)
         if problem:
             return {"ok": False, "reason": problem, "detail": ""}
