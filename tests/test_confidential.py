@@ -87,6 +87,13 @@ def test_student_tree_layout(student: Path, path: str, present: bool) -> None:
     assert (student / path).exists() == present
 
 
+def test_student_readme_says_what_the_release_lacks(student: Path) -> None:
+    """Does the student tree's README open by saying it has no solutions, hidden checks or tests?"""
+    text = (student / "README.md").read_text(encoding="utf-8")
+    assert text.startswith(confidential.STUDENT_NOTICE)
+    assert text[len(confidential.STUDENT_NOTICE):] == (ROOT / "README.md").read_text(encoding="utf-8")
+
+
 def test_no_hidden_case_in_student_graders(student: Path) -> None:
     """Is every `Case` left in the student graders visible (no `hidden=` other than False)?"""
     for path in sorted((student / "graders").glob("*.py")):

@@ -361,6 +361,14 @@ def release_notebooks(dest: Path, root: Path = ROOT) -> None:
             _copy(pipeline.generate(course, a), dest / a)
 
 
+STUDENT_NOTICE = """> **This is a class release of pod-course.** It holds the chapters (`notebooks/`), the checker
+> and the visible self-checks, but no solutions, no hidden checks and no test suite: `make lab`
+> runs the course; `make test`, `solutions/` and the instructor sections below belong to the full
+> repository your instructor grades with.
+
+"""
+
+
 def student_release(out: Path, root: Path = ROOT, *, force: bool = False) -> dict[str, list[str]]:
     """Write the student build to `out`; returns, per stripped chapter, the dead code it removed."""
     out = Path(out)
@@ -371,6 +379,9 @@ def student_release(out: Path, root: Path = ROOT, *, force: bool = False) -> dic
     out.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
         _copy(root / name, out / name)
+    readme = out / "README.md"
+    if readme.is_file():
+        readme.write_text(STUDENT_NOTICE + readme.read_text(encoding="utf-8"), encoding="utf-8")
     notebooks = "\n".join(p.read_text(encoding="utf-8") for p in (root / "notebooks").rglob("*.ipynb"))
     course_code = "\n".join(p.read_text(encoding="utf-8") for p in (root / "course").rglob("*.py"))
     report = strip_graders(root / "graders", out / "graders", elsewhere=notebooks + course_code)
