@@ -126,15 +126,24 @@ def _app_given() -> dict[str, Any]:
     return {"name": APP, "image": APP_IMAGE, "ports": [{"containerPort": APP_PORT}]}
 
 
+def _regular_app(doc: dict[str, Any], hint: str) -> tuple[int, dict[str, Any]] | Fail:
+    """(index, container) of `app` in spec.containers, or the Fail that says it is missing or an init container."""
+    fld, i, app = _need(doc, APP, hint)
+    if fld != "containers":
+        return Fail("app is an init container; the application itself belongs in spec.containers.",
+                    path=f"spec.initContainers[{i}]", hint="Move app back to spec.containers.")
+    return i, app
+
+
 def _shop_kept(answer: Answer) -> Any:
     wrong = _named(answer, SHOP)
     if wrong is not None:
         return wrong
     doc = pod(answer)
-    fld, i, app = _need(doc, APP, "Keep the app container of the shop Pod.")
-    if fld != "containers":
-        return Fail("app is an init container; the application itself belongs in spec.containers.",
-                    path=f"spec.initContainers[{i}]", hint="Move app back to spec.containers.")
+    got = _regular_app(doc, "Keep the app container of the shop Pod.")
+    if isinstance(got, Fail):
+        return got
+    i, app = got
     changed = kept(app, _app_given(), f"spec.containers[{i}]")
     if changed is not None:
         return changed
@@ -674,10 +683,10 @@ def _api_kept(answer: Answer) -> Any:
     if wrong is not None:
         return wrong
     doc = pod(answer)
-    fld, i, app = _need(doc, APP, "Keep the app container of the api Pod.")
-    if fld != "containers":
-        return Fail("app is an init container; the application itself belongs in spec.containers.",
-                    path=f"spec.initContainers[{i}]", hint="Move app back to spec.containers.")
+    got = _regular_app(doc, "Keep the app container of the api Pod.")
+    if isinstance(got, Fail):
+        return got
+    i, app = got
     if not same_image(app.get("image"), API_IMAGE):
         return Fail(f"app's image is {short_repr(app.get('image'))}; the task keeps {API_IMAGE!r}.",
                     path=f"spec.containers[{i}].image", hint=f"Set `image: {API_IMAGE}`.")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from test_cli import run
 
-from course.cli import PARALLEL_MIN_FILES, main
+from course.cli import PARALLEL_MIN_FILES
 
 POD = """\
 apiVersion: v1
@@ -29,22 +28,6 @@ WARN = POD.format(name="warn", image="nginx:latest", port=80)
 BAD = POD.format(name="bad", image="nginx:latest", port=70000)
 BROKEN = "apiVersion: v1\nkind: Pod\nmetadata:\n\tname: tab\n"  # yaml-syntax error
 SERVICE = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports:\n  - port: 80\n"
-
-
-def run(argv: list[str], stdin: bytes | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    old_out, old_err, old_in = sys.stdout, sys.stderr, sys.stdin
-    sys.stdout, sys.stderr = out, err
-    if stdin is not None:
-        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin))
-    try:
-        try:
-            code = main(argv)
-        except SystemExit as exc:  # argparse
-            code = int(exc.code or 0)
-    finally:
-        sys.stdout, sys.stderr, sys.stdin = old_out, old_err, old_in
-    return code, out.getvalue(), err.getvalue()
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:

@@ -16,6 +16,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from test_graders_ch1 import HELLO
 
 from course.grading import confidential, sandbox
 from graders import ch1, ch8, pipeline, private
@@ -363,20 +364,6 @@ def test_strip_refuses_what_it_cannot_decide() -> None:
 # The private overlay
 # ---------------------------------------------------------------------------
 
-HELLO = """
-apiVersion: v1
-kind: Pod
-metadata:
-  name: hello
-  labels:
-    app: hello
-spec:
-  containers:
-  - name: web
-    image: nginx:1.22
-    ports:
-    - containerPort: 80
-"""
 
 OVERLAY = """
 from graders import core
