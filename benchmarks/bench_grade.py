@@ -34,10 +34,23 @@ from course.grading import gradebook as gbk  # noqa: E402
 LIVE_OFF = {"PODCOURSE_LIVE": "off", "PODCOURSE_LIVE_SKIPPED": "zero", "KUBECONFIG": os.devnull}
 
 
+CPU: dict[float, float] = {}  # wall time of a run -> CPU seconds the whole machine was busy during it
+
+
+def _busy() -> float:
+    """Seconds of CPU time the machine has spent busy (all cores: /proc/stat, in USER_HZ ticks)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess[str]]:
+    before = _busy()
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    return time.perf_counter() - start, proc
+    secs = time.perf_counter() - start
+    CPU[secs] = _busy() - before
+    return secs, proc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,11 +60,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", default="", help="grade --jobs, or several separated by commas "
                         "(default: the number of cores)")
     parser.add_argument("--exec", action="store_true", help="also time fresh-interpreter workers")
+    parser.add_argument("--modes", default="sandbox,fork", help="grade's worker modes to time (default sandbox,fork)")
     args = parser.parse_args(argv)
 
     import sample_class
 
     env = g.worker_env(LIVE_OFF)
+    # Both runs with the course's bytecode compiled, as on a machine without PYTHONDONTWRITEBYTECODE
+    # (grade compiles it itself; serial nbgrader's kernels would otherwise compile it every time here).
+    g.precompile()
     job_counts = [int(j) for j in args.jobs.split(",") if j.strip()] or [g.default_jobs()]
     with tempfile.TemporaryDirectory(prefix="pod-course-bench-grade-") as tmp:
         t0 = time.perf_counter()
@@ -70,9 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         runs["nbgrader autograde (serial)"] = (secs, serial)
 
         cli = str(Path(sys.executable).parent / "pod-course")
-        modes = [("sandbox", {"PODCOURSE_GRADE_WORKERS": "sandbox"}), ("fork", {"PODCOURSE_GRADE_WORKERS": "fork"})]
-        if args.exec:
-            modes.append(("exec", {"PODCOURSE_GRADE_WORKERS": "exec"}))
+        names = [m.strip() for m in args.modes.split(",") if m.strip()] + (["exec"] * args.exec)
+        modes = [(m, {"PODCOURSE_GRADE_WORKERS": m}) for m in dict.fromkeys(names)]
         for (mode, extra), jobs in ((m, j) for m in modes for j in job_counts):
             course = Path(tmp) / f"grade-{mode}-{jobs}"
             shutil.copytree(pristine, course)
@@ -86,11 +102,12 @@ def main(argv: list[str] | None = None) -> int:
 
         base_secs, base_course = runs["nbgrader autograde (serial)"]
         want = gbk.dump(gbk.sqlite_url(base_course / ".nbgrader" / "gradebook.db"), "pod-course", args.chapter)
-        print(f"\n{'run':42} {'wall':>8} {'per submission':>15} {'vs serial':>10}  gradebook")
+        print(f"\n{'run':42} {'wall':>8} {'per submission':>15} {'busy CPU/sub':>12} {'vs serial':>10}  gradebook")
         for name, (secs, course) in runs.items():
             got = gbk.dump(gbk.sqlite_url(course / ".nbgrader" / "gradebook.db"), "pod-course", args.chapter)
             same = "same as serial" if got == want else "DIFFERS from serial"
-            print(f"{name:42} {secs:7.1f}s {secs / args.n:14.2f}s {base_secs / secs:9.2f}x  {same}")
+            cpu = CPU.get(secs, 0.0) / args.n
+            print(f"{name:42} {secs:7.1f}s {secs / args.n:14.2f}s {cpu:11.2f}s {base_secs / secs:9.2f}x  {same}")
             summary = course / ".nbgrader" / "grading" / args.chapter / "summary.json"
             if summary.exists():
                 rows = json.loads(summary.read_text())["students"]

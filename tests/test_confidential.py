@@ -461,34 +461,29 @@ def test_overlay_solutions_replace_the_repository_ones(tmp_path: Path, monkeypat
     assert pipeline.assignments(ROOT) == ["ch1"]
 
 
-def test_sandbox_worker_consumes_the_overlay_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Does the grading job carry only a copy of the hidden cases, which the worker loads, deletes and unsets
-    before any kernel could start?"""
+def _jail(tmp_path: Path) -> sandbox.Jail:
+    return sandbox.Jail(tmp_path / "files", tmp_path / "k", hide=sandbox.hidden_paths())
+
+
+def test_kernel_jail_never_names_the_overlay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Does a sandboxed kernel start with PODCOURSE_PRIVATE unset and with no path of the overlay bound in?"""
     overlay = _overlay(tmp_path / "private")
-    (overlay / "solutions" / "ch1").mkdir(parents=True)
-    (overlay / "solutions" / "ch1" / "secret.ipynb").write_text("{}")
     monkeypatch.setenv(private.ENV, str(overlay))
-    job_root = tmp_path / "job" / "root"
-    copy = job_root / sandbox.JOB / sandbox.PRIVATE
-    sandbox.copy_overlay(copy)
-    assert sorted(p.name for p in copy.rglob("*")) == ["ch1.py", "hidden"]  # no solutions
-    cmd = sandbox.command(job_root / sandbox.JOB / "job.json", Path("/course"), job_root, network=False)
-    i = cmd.index(private.ENV)
-    assert cmd[i - 1] == "--setenv" and cmd[i + 1] == f"/course/{sandbox.JOB}/{sandbox.PRIVATE}"
-    assert str(overlay) not in " ".join(cmd)
-    private._LOADED.clear()
-    monkeypatch.setenv(private.ENV, str(copy))
-    sandbox.consume_overlay(job_root)
-    assert not copy.exists() and private.ENV not in os.environ
-    assert [c.points for c in private.hidden_cases("ch1.first_pod")] == [2]  # pinned for the worker
-
-
-def test_sandbox_without_overlay_unsets_the_variable(tmp_path: Path) -> None:
-    """Does a sandbox started without an overlay copy drop PODCOURSE_PRIVATE, so nothing inside looks for one?"""
-    job_root = tmp_path / "root"
-    (job_root / sandbox.JOB).mkdir(parents=True)
-    cmd = sandbox.command(job_root / sandbox.JOB / "job.json", Path("/course"), job_root, network=False)
+    cmd = sandbox.kernel_command(["python", "-m", "ipykernel_launcher"], _jail(tmp_path), tmp_path / "nb")
     assert cmd[cmd.index(private.ENV) - 1] == "--unsetenv"
+    assert str(overlay) not in " ".join(cmd)
+
+
+def test_overlay_inside_a_bound_folder_is_covered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Is an overlay that lies inside a folder the kernel needs (a package in the venv) covered by an empty
+    tmpfs in the kernel's sandbox?"""
+    venv = tmp_path / "venv"
+    overlay = _overlay(venv / "site-packages" / "course_private")
+    monkeypatch.setattr(sandbox, "_code_dirs", lambda: [venv])
+    monkeypatch.setenv(private.ENV, str(overlay))
+    cmd = sandbox.kernel_command(["python"], _jail(tmp_path), None)
+    i = cmd.index(str(overlay.resolve()))
+    assert cmd[i - 1] == "--tmpfs" and cmd.index(str(venv)) < i  # mounted over the venv's read-only bind
 
 
 def test_withheld_counts_keep_validate_and_the_announcement(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -317,3 +317,26 @@ def test_grade_registers_an_assignment_the_gradebook_lacks(klass: Klass, tmp_pat
     assert [o.status for o in summary.outcomes] == ["graded"]
     assert summary.outcomes[0].max_score > 0
     assert {p: p.read_bytes() for p in (course / "notebooks").rglob("*") if p.is_file()} == release
+
+
+@pytest.mark.parametrize(("cores", "jobs"), [(1, 2), (2, 3), (4, 6), (8, 12)])
+def test_default_jobs_keep_every_core_busy(cores: int, jobs: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Does grade run half again as many submissions as cores by default (a worker waits on its kernel a third of
+    the time)?"""
+    monkeypatch.setattr(g, "cores", lambda: cores)
+    assert g.default_jobs() == jobs
+
+
+def test_precompile_leaves_bytecode_for_every_course_module() -> None:
+    """After grade's precompile, does every module of course/ and graders/ have current bytecode a read-only
+    kernel can load instead of compiling it again?"""
+    import importlib.util
+
+    g.precompile()
+    stale = []
+    for pkg in ("course", "graders"):
+        for src in (pipeline.ROOT / pkg).rglob("*.py"):
+            pyc = Path(importlib.util.cache_from_source(str(src)))
+            if not pyc.is_file() or pyc.stat().st_mtime < src.stat().st_mtime:
+                stale.append(str(src.relative_to(pipeline.ROOT)))
+    assert stale == []

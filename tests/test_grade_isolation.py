@@ -1,4 +1,5 @@
-"""`pod-course grade` under bubblewrap: a hostile submission is contained and costs only its own points.
+"""`pod-course grade` with its kernels under bubblewrap: a hostile submission is contained and costs only its own
+points.
 
 One batch of ch6 hand-ins is graded once in a throw-away course: three honest students (the
 reference answers, the untouched release, one with mistakes) and one hostile submission per
@@ -229,7 +230,8 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Batch]:
     _steal_submission(course, "x-solutions-absolute", [str(course / "solutions" / CHAPTER / rel.name),
                                                        str(pipeline.ROOT / "solutions" / CHAPTER / rel.name)])
     _steal_submission(course, "x-other-student", [str(me), f".nbgrader/submitted/h-reference/{CHAPTER}/{rel.name}"])
-    _steal_submission(course, "x-gradebook-answers", [str(course / ".nbgrader" / "gradebook.db"), ".job/gradebook.db",
+    # the real gradebook, and the worker's own copy of it (job-N/gradebook.db, a parent of the kernel's folder)
+    _steal_submission(course, "x-gradebook-answers", [str(course / ".nbgrader" / "gradebook.db"), "gradebook.db",
                                                      ".nbgrader/gradebook.db"])
     for student, code in _attacks(course, port).items():
         _before_first_answer(course, student, code)
@@ -357,3 +359,43 @@ def test_without_bwrap_grading_goes_on_with_a_loud_warning(batch: Batch, monkeyp
     assert "WARNING: submissions were NOT isolated: bubblewrap (bwrap) is not installed" in g.format_table(summary)
     data = json.loads(summary.path.read_text()) if summary.path else {}
     assert data["isolated"] is False and data["isolation"].startswith(g.NOT_ISOLATED)
+
+
+def test_symlinks_in_a_hand_in_are_left_out(tmp_path: Path) -> None:
+    """Does the copy nbgrader grades leave out a hand-in's symbolic links (one to solutions/ brings nothing)?"""
+    src = tmp_path / "hand-in"
+    (src / "sub").mkdir(parents=True)
+    (src / "ch6.ipynb").write_text("{}")
+    (src / "sub" / "notes.txt").write_text("mine")
+    (src / "stolen.ipynb").symlink_to(pipeline.ROOT / "solutions" / CHAPTER / "ch6.ipynb")
+    (src / "linked-dir").symlink_to(pipeline.ROOT / "solutions")
+    notes = sandbox.copy_submission(src, tmp_path / "copy")
+    got = sorted(p.relative_to(tmp_path / "copy").as_posix() for p in (tmp_path / "copy").rglob("*"))
+    assert got == ["ch6.ipynb", "sub", "sub/notes.txt"]
+    assert sorted(notes) == ["linked-dir: a symbolic link, left out", "stolen.ipynb: a symbolic link, left out"]
+
+
+def test_a_cell_past_its_timeout_is_interrupted_inside_the_sandbox(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Does a sandboxed kernel see its notebook's folder, keep its writes in its own copy, and get interrupted
+    (by message, no signal reaches it) when a cell runs past the cell timeout, so the next cell still runs?"""
+    from nbclient import NotebookClient
+
+    if sandbox.probe() is not None:
+        pytest.skip(sandbox.probe())
+    folder, runtime = tmp_path / "nb", tmp_path / "k"
+    folder.mkdir()
+    runtime.mkdir()
+    (folder / "data.txt").write_text("handed in")
+    monkeypatch.setattr(sandbox, "JAIL", sandbox.Jail(tmp_path / "files", runtime))
+    cells = ["import os\nprint(os.getpid(), os.getcwd(), open('data.txt').read())\nn = open('new.txt', 'w').write('x')",
+             "while True:\n    pass", "print('after')"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=3, interrupt_on_timeout=True, allow_errors=True, shutdown_kernel="immediate",
+                   kernel_manager_class=sandbox.JailedKernelManager,
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    first, loop, last = ([o.get("text") or o.get("ename") for o in c.outputs] for c in nb.cells)
+    assert first == [f"2 {folder} handed in\n"]  # pid 2 of its own namespace, at the notebook's path
+    assert loop == ["KeyboardInterrupt"] and last == ["after\n"]
+    assert sorted(p.name for p in folder.iterdir()) == ["data.txt"]  # the original folder is untouched
+    assert sorted(p.name for p in (tmp_path / "files").iterdir()) == ["data.txt", "new.txt"]

@@ -26,6 +26,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -383,7 +384,7 @@ def check_points(course: Course, assignment: str) -> None:
 
 
 def worker_command(job_file: Path) -> list[str]:
-    """The command that grades one submission in a fresh interpreter (unsandboxed; see `sandbox.command`)."""
+    """The command that grades one submission in a fresh interpreter (unsandboxed; see `sandbox.kernel_command`)."""
     return [sys.executable, "-m", "course.grading.worker", str(job_file)]
 
 
@@ -459,29 +460,18 @@ class ForkedWorker:
         return self.proc.exitcode is not None
 
 
-class SandboxWorker:
-    """One submission in a fresh interpreter under bubblewrap (`course.grading.sandbox`), with rlimits."""
+class SandboxWorker(ForkedWorker):
+    """A forked worker whose kernels run under bubblewrap (`course.grading.sandbox`), with rlimits."""
 
     network = False  # set per run: live checks need the host's network
 
-    def __init__(self, job_file: Path, cwd: Path, env: Mapping[str, str], log: Path, *, job_root: Path) -> None:
-        from course.grading import sandbox
+    def __init__(self, job_file: Path, cwd: Path, env: Mapping[str, str], log: Path, *, jail: Any) -> None:
+        from course.grading import sandbox, worker
 
-        cmd = sandbox.command(job_file, cwd, job_root, network=self.network)
-        with log.open("ab") as fh:
-            self.proc = subprocess.Popen(cmd, cwd=job_root, env=dict(env), stdin=subprocess.DEVNULL, stdout=fh,
-                                         stderr=subprocess.STDOUT, preexec_fn=sandbox.preexec(sandbox.limits()))
+        self.proc = _fork_context().Process(target=worker.forked_main, args=(
+            str(job_file), str(cwd), dict(env), str(log), jail.to_dict(), sandbox.limits()))
+        self.proc.start()
         self.pid = self.proc.pid
-
-    def poll(self) -> int | None:
-        return self.proc.poll()
-
-    def wait(self, timeout: float) -> bool:
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return False
-        return True
 
 
 class DoneWorker:
@@ -509,6 +499,7 @@ class Running:
     hash: str
     context: str
     log: Path
+    scratch: list[Path] = field(default_factory=list)  # outside the run folder, removed when it ends
 
 
 def _stop(proc: ExecWorker | ForkedWorker | SandboxWorker | DoneWorker, grace: float = 5.0) -> None:
@@ -523,6 +514,17 @@ def _stop(proc: ExecWorker | ForkedWorker | SandboxWorker | DoneWorker, grace: f
                 os.kill(proc.pid, sig)
         if proc.wait(wait):
             return
+
+
+def _wait_any(running: Iterable[Running], timeout: float) -> None:
+    """Return when a worker ends, or after `timeout` seconds (the progress line and --timeout need a tick)."""
+    sentinels = [getattr(getattr(r.proc, "proc", None), "sentinel", None) for r in running]
+    if sentinels and all(isinstance(x, int) for x in sentinels):
+        from multiprocessing.connection import wait
+
+        wait(sentinels, timeout)
+    else:  # a fresh interpreter (subprocess) or a refused submission: poll
+        time.sleep(min(timeout, 0.05))
 
 
 def _pid_alive(pid: int) -> bool:
@@ -586,11 +588,33 @@ class Summary:
         }
 
 
-def default_jobs() -> int:
+def cores() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def default_jobs() -> int:
+    """Half again as many submissions as cores: a worker waits for its kernel about a third of its time
+    (start-up handshakes, replies), which the extra workers fill (benchmarks/bench_grade.py measures it)."""
+    n = cores()
+    return n + (n + 1) // 2
+
+
+def precompile() -> None:
+    """Bytecode for the course's own packages, written once by grade: a sandboxed kernel imports them read-only
+    and could not save its own, so without this every kernel compiles course/ and graders/ again."""
+    import compileall
+
+    import course as course_pkg
+    import graders as graders_pkg
+
+    for pkg in (course_pkg, graders_pkg):
+        folder = Path(pkg.__file__).resolve().parent
+        if os.access(folder, os.W_OK):
+            with contextlib.suppress(Exception), contextlib.redirect_stdout(None):
+                compileall.compile_dir(folder, quiet=2, workers=1)
 
 
 def grade(
@@ -608,12 +632,12 @@ def grade(
 ) -> Summary:
     """Grade every collected submission of `assignment` (or only `students`); GradeError if it cannot start.
 
-    `workers="sandbox"` (the default where bubblewrap works) runs each submission in a fresh
-    interpreter under bwrap that sees only a copy of that submission (`course.grading.sandbox`);
-    `"fork"` (the default without bwrap) forks each submission's process from a server that has
-    imported nbgrader and the graders once; `"exec"` starts a fresh interpreter per submission
-    (`worker_command`), about 3 s more per submission. `PODCOURSE_GRADE_WORKERS` sets the default.
-    Only `sandbox` isolates the submissions; the others are graded with a warning in the summary.
+    Each submission's worker is forked from a process that has imported nbgrader and the graders
+    once. `workers="sandbox"` (the default where bubblewrap works) starts its kernels under bwrap,
+    seeing only a copy of that submission's own files (`course.grading.sandbox`); `"fork"` (the
+    default without bwrap) runs them unconfined; `"exec"` starts a fresh interpreter per submission
+    (`worker_command`), about 1 s more each. `PODCOURSE_GRADE_WORKERS` sets the default. Only
+    `sandbox` isolates the submissions; the others are graded with a warning in the summary.
     """
     from course.grading import sandbox
 
@@ -681,8 +705,10 @@ def grade(
 
     live_ids = live_cell_ids() if live_mode == "off" else set()
     SandboxWorker.network = live_mode != "off"
-    if todo and workers == "fork":
+    if todo and workers in ("fork", "sandbox"):
         _fork_context()
+    if todo:
+        precompile()
     bar = Progress(assignment, len(todo), out, enabled=progress)
     course.state_dir.mkdir(parents=True, exist_ok=True)
     _sweep_stale_runs(course.state_dir)
@@ -697,27 +723,32 @@ def grade(
             env = worker_env(live_env)
             queue = deque(enumerate(todo))
             while queue or running:
-                while queue and len(running) < jobs:
-                    i, s = queue.popleft()
-                    running[s] = _start(course, assignment, s, run_dir / f"job-{i}", base, env, hashes[s], context,
-                                        WORKERS[workers])
+                ended: list[tuple[Running, bool]] = []
                 for s, r in list(running.items()):
-                    elapsed = time.monotonic() - r.started
-                    if r.proc.poll() is None and elapsed < timeout:
+                    if r.proc.poll() is None and time.monotonic() - r.started < timeout:
                         continue
                     timed_out = r.proc.poll() is None
                     if timed_out:
                         _stop(r.proc)
                     del running[s]
+                    ended.append((r, timed_out))
+                # Refill the free slots first: the next submissions run while the parent merges these.
+                while queue and len(running) < jobs:
+                    i, s = queue.popleft()
+                    running[s] = _start(course, assignment, s, run_dir / f"job-{i}", base, env, hashes[s], context,
+                                        WORKERS[workers])
+                for r, timed_out in ended:
                     outcome = _finish(course, assignment, r, timed_out, timeout, live_mode == "off", live_ids)
-                    outcomes[s] = outcome
+                    outcomes[r.student] = outcome
                     bar.finished(outcome, len(running))
                 bar.tick(len(running))
-                if running:
-                    time.sleep(0.1)
+                if running and not ended:
+                    _wait_any(running.values(), 0.25)
     finally:
         for r in running.values():  # interrupted: leave no worker or kernel behind
             _stop(r.proc, grace=2.0)
+            for d in r.scratch:
+                shutil.rmtree(d, ignore_errors=True)
         bar.close()
         shutil.rmtree(run_dir, ignore_errors=True)
 
@@ -736,16 +767,19 @@ def _start(course: Course, assignment: str, student: str, job_dir: Path, base: P
         from course.grading import sandbox
 
         try:
-            inside, job, notes = sandbox.prepare(course, assignment, student, job_dir, base)
+            job, notes = sandbox.prepare(course, assignment, student, job_dir, base)
         except sandbox.Refused as exc:
             job = Job(course.root, course.course_id, assignment, student, course.submission(student, assignment),
                       job_dir / "gradebook.db", job_dir / "autograded", job_dir / "result.json")
             job.result.write_text(json.dumps({"ok": False, "reason": f"refused before grading: {exc}"}))
             return Running(student, job, DoneWorker(), time.monotonic(), digest, context, log)
         log.write_text("".join(f"sanitised: {n}\n" for n in notes), encoding="utf-8")
-        proc = SandboxWorker(inside.result.with_name("job.json"), course.root, env, log,
-                             job_root=job_dir / "root")
-        return Running(student, job, proc, time.monotonic(), digest, context, log)
+        # The kernel's sockets: a short path (a Unix socket's is at most 107 bytes), removed in _finish.
+        runtime = Path(tempfile.mkdtemp(prefix="pod-course-k-"))
+        jail = sandbox.Jail(job_dir / "kernel-files", runtime, SandboxWorker.network,
+                            sandbox.hidden_paths())
+        proc = SandboxWorker(job_dir / "job.json", course.root, env, log, jail=jail)
+        return Running(student, job, proc, time.monotonic(), digest, context, log, scratch=[runtime])
     db = job_dir / "gradebook.db"
     shutil.copyfile(base, db)
     job = Job(course.root, course.course_id, assignment, student, course.submission(student, assignment), db,
@@ -759,6 +793,8 @@ def _finish(course: Course, assignment: str, r: Running, timed_out: bool, timeou
             live_ids: set[str]) -> Outcome:
     """Merge one finished worker's result into the real gradebook, or record its failure (under the lock)."""
     seconds = time.monotonic() - r.started
+    for d in r.scratch:
+        shutil.rmtree(d, ignore_errors=True)
     if timed_out:
         result = {"ok": False, "reason": f"stopped after {timeout:g}s (--timeout): the notebook ran too long, "
                                          "probably an endless loop or a cell waiting for input"}

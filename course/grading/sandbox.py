@@ -1,20 +1,28 @@
-"""Each submission's grading under bubblewrap: its kernel sees only a throw-away copy of that submission.
+"""Each submission's kernel under bubblewrap: the learner's code sees only a throw-away copy of its own files.
 
-`pod-course grade` (worker mode `sandbox`, the default where `bwrap` works) runs each worker as
+Only the notebook's kernel ever runs a learner's code. nbgrader's side of grading (reading the
+notebook, restoring the test cells from the gradebook, the trusted re-grade, writing scores)
+runs in a worker forked from `pod-course grade` with nbgrader and the graders imported already,
+and treats what the kernel sends as data. So the sandbox wraps the kernel alone: the worker starts
+it through `JailedKernelManager`, which runs
 
-    bwrap [a read-only system, venv and the course's code; the job folder as the course root] -- \
-        python -m course.grading.worker JOB.json
+    bwrap [a read-only system, interpreter, venv and the course's code; the kernel's own folder] -- \
+        python -m ipykernel_launcher -f CONNECTION_FILE
 
-The job folder (`<run>/job-N/root/`) holds exactly what nbgrader's autograde reads for one
-student: `nbgrader_config.py`, a private copy of the gradebook (solution cells blanked), the
-non-notebook files of `source/<assignment>/` that autograde copies next to the notebooks, and a
-sanitised copy of that one submission. It is mounted at the course root's own path, so the
-config's paths still hold, and it is the only writable place besides a private /tmp. The real
-gradebook, solutions/, every other submission, graders/ and the venv are either not in the
-sandbox at all or read-only. Without `--live` the sandbox has no network; with live checks it
-shares the host's network (the course cluster's API server must be reachable). Resource limits
-(address space, processes, file size) are rlimits set before bwrap starts, inherited by
-the worker and the kernel; bwrap's own pid namespace ends every process when the worker ends.
+The kernel's working folder (the autograded copy of the submission, at its usual path) is a
+throw-away copy the worker never reads back; it and a private /tmp are the only writable places.
+The real gradebook and every copy of it, solutions/, other submissions, the configuration, the
+private overlay and the worker's own files are not in the sandbox at all; the interpreter, the venv,
+course/ and graders/ are read-only. The kernel talks to the worker over ZMQ's `ipc` transport
+(Unix sockets in a folder both see), so without live checks it has a network namespace of its own
+with only loopback; live checks share the host's network to reach the course cluster. Own pid, IPC
+and UTS namespaces, no capabilities, a new session: nothing it starts outlives it. Resource limits
+(address space, processes, file size) are rlimits the worker sets on itself before anything runs,
+inherited by the kernel.
+
+Before nbgrader sees a submission, `prepare` copies it (without symlinks) and `sanitise`s the copy:
+duplicate or unknown grade ids and impossible schema versions cost only that cell, and a notebook
+with far more cells than the release is refused.
 """
 
 from __future__ import annotations
@@ -24,12 +32,14 @@ import json
 import os
 import resource
 import shutil
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
 
 from course.grading.worker import Job
 from graders import private
@@ -38,8 +48,6 @@ BWRAP = "bwrap"
 MEMORY_BYTES = 4 * 2**30  # address space per process (worker, kernel)
 FILE_BYTES = 256 * 2**20  # largest file a process may write
 EXTRA_PROCESSES = 256  # processes on top of what the grading user already runs
-JOB = ".job"  # inside the job root: job.json, gradebook, autograded output, result
-PRIVATE = "private"  # in JOB: a copy of the private overlay's hidden cases, deleted by the worker before grading
 MAX_CELLS = (2, 20)  # refuse a notebook with more than 2x the release's cells + 20
 SCHEMA_VERSION = 3
 
@@ -78,7 +86,7 @@ def _system_mounts() -> list[str]:
 
 
 def _code_dirs() -> list[Path]:
-    """What the worker and the kernel import: the interpreter, the venv, the course's own packages."""
+    """What a kernel imports: the interpreter, the venv, the course's own packages (all bound read-only)."""
     import course
     import graders
 
@@ -87,35 +95,95 @@ def _code_dirs() -> list[Path]:
     return sorted(d for d in dirs if not str(d).startswith("/usr/"))
 
 
-def command(job_file: Path, course_root: Path, job_root: Path, *, network: bool) -> list[str]:
-    """The bwrap command line that runs the worker on `job_file` (a path inside the sandbox)."""
+@dataclass
+class Jail:
+    """Where one submission's kernels run: their own folder and the sockets they share with the worker."""
+
+    files: Path  # the kernel's writable working folder on the host (a copy, never read back)
+    runtime: Path  # connection file and ipc sockets, bound at the same path inside (short: a Unix socket path)
+    network: bool = False  # live checks: share the host's network to reach the course cluster
+    hide: list[str] = field(default_factory=list)  # folders inside bound ones to cover with an empty tmpfs
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Jail:
+        return cls(Path(data["files"]), Path(data["runtime"]), bool(data.get("network")), list(data.get("hide", [])))
+
+
+def hidden_paths() -> list[str]:
+    """What must stay out of the kernel's sight although it lies under a folder the kernel needs (an overlay
+    installed as a package in the venv, or kept inside graders/)."""
+    overlay = private.current()
+    if overlay is not None and any(d == overlay.root or d in overlay.root.parents for d in _code_dirs()):
+        return [str(overlay.root)]
+    return []
+
+
+def kernel_command(argv: list[str], jail: Jail, cwd: Path | None) -> list[str]:
+    """The bwrap command line that runs the kernel command `argv` (its `-f` connection file in jail.runtime)
+    with `cwd` (the notebook's folder) backed by jail.files."""
     args = [shutil.which(BWRAP) or BWRAP, *_system_mounts()]
-    # Everything else (the home folder, /work, other courses) is simply not there. A course
-    # under /tmp sits in the private /tmp.
-    args += ["--bind", str(job_root), str(course_root)]
-    for child in sorted(job_root.iterdir()):  # config and source files: read-only; only .job/ takes writes
-        if child.name != JOB:
-            args += ["--ro-bind", str(child), str(course_root / child.name)]
+    # Everything else (the home folder, /work, the course, the job's gradebook copy) is simply not there.
     for d in _code_dirs():
         args += ["--ro-bind", str(d), str(d)]
-    if network:
+    for d in jail.hide:
+        args += ["--tmpfs", d]
+    here = str(cwd) if cwd is not None else str(jail.files)
+    args += ["--bind", str(jail.files), here, "--bind", str(jail.runtime), str(jail.runtime)]
+    if jail.network:
         for f in kube_files():
             args += ["--ro-bind", str(f), str(f)]
         if not os.environ.get("KUBECONFIG") and (Path.home() / ".kube" / "config").is_file():
             args += ["--setenv", "KUBECONFIG", str(Path.home() / ".kube" / "config")]  # HOME is /tmp inside
     args += ["--unshare-user-try", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
-    if not network:
-        args += ["--unshare-net"]  # a fresh namespace with only lo (up): the kernel's ZMQ still works
-    # The private overlay's hidden cases come as a copy in the job folder (see `prepare`), never the original.
-    if (job_root / JOB / PRIVATE).is_dir():
-        args += ["--setenv", private.ENV, str(course_root / JOB / PRIVATE)]
-    else:
-        args += ["--unsetenv", private.ENV]
-    args += ["--die-with-parent", "--new-session", "--cap-drop", "ALL", "--chdir", str(course_root),
+    if not jail.network:
+        args += ["--unshare-net"]  # a fresh namespace with only lo: the kernel's ipc sockets still work
+    # JPY_PARENT_PID names a host pid the kernel cannot see; inside, its parent is bwrap's pid 1, which
+    # ipykernel takes as "no parent to watch" (--die-with-parent and the pid namespace end it instead).
+    args += ["--unsetenv", private.ENV, "--setenv", "JPY_PARENT_PID", "1",
+             "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--chdir", here,
              "--setenv", "HOME", "/tmp", "--setenv", "JUPYTER_RUNTIME_DIR", "/tmp/jupyter-runtime",
-             "--setenv", "IPYTHONDIR", "/tmp/ipython", "--setenv", "TMPDIR", "/tmp",
-             "--", sys.executable, "-m", "course.grading.worker", str(job_file)]
+             "--setenv", "IPYTHONDIR", "/tmp/ipython", "--setenv", "TMPDIR", "/tmp", "--", *argv]
     return args
+
+
+JAIL: Jail | None = None  # set in a sandboxed worker before nbgrader starts its kernels
+
+
+class JailedKernelManager(AsyncKernelManager):
+    """nbclient's kernel manager with the kernel started under bwrap (`kernel_command`), talking over ipc
+    sockets in the jail's runtime folder and interrupted by message (a signal cannot reach into the sandbox)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        jail = JAIL
+        if jail is None:
+            raise RuntimeError("JailedKernelManager needs course.grading.sandbox.JAIL")
+        kwargs.setdefault("transport", "ipc")
+        super().__init__(**kwargs)
+        self.transport = "ipc"
+        self.connection_file = str(jail.runtime / f"kernel-{os.urandom(4).hex()}.json")
+        self.ip = self.connection_file[: -len(".json")] + "-ipc"
+
+    @property
+    def kernel_spec(self) -> Any:
+        spec = super().kernel_spec
+        if spec is not None:
+            spec.interrupt_mode = "message"  # ipykernel raises KeyboardInterrupt in itself on interrupt_request
+        return spec
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        assert JAIL is not None
+        cmd = super().format_kernel_cmd(extra_arguments)
+        launch = self._launch_args if isinstance(self._launch_args, dict) else {}
+        cwd = Path(launch["cwd"]).resolve() if launch.get("cwd") else None
+        if not JAIL.files.exists():  # the first kernel of this submission: the folder as nbgrader made it
+            if cwd is not None and cwd.is_dir():
+                shutil.copytree(cwd, JAIL.files, symlinks=True)
+            else:
+                JAIL.files.mkdir(parents=True)
+        return kernel_command(cmd, JAIL, cwd)
 
 
 KUBE_FILE_KEYS = ("certificate-authority", "client-certificate", "client-key", "tokenFile")
@@ -168,32 +236,9 @@ def limits() -> dict[int, int]:
             resource.RLIMIT_NPROC: _user_processes() + EXTRA_PROCESSES, resource.RLIMIT_CORE: 0}
 
 
-def preexec(values: Mapping[int, int]) -> Any:
-    def apply() -> None:
-        os.setsid()
-        for which, value in values.items():
-            _, hard = resource.getrlimit(which)
-            soft = value if hard == resource.RLIM_INFINITY else min(value, hard)
-            resource.setrlimit(which, (soft, soft))
-    return apply
-
-
 # ---------------------------------------------------------------------------
 # What the sandbox holds
 # ---------------------------------------------------------------------------
-
-
-def blank_solutions(db: Path) -> None:
-    """Remove the reference answers (unlocked solution cells) from a private gradebook copy; autograde
-    never copies them into a submission, so grading does not need them, and the kernel can read the file."""
-    con = sqlite3.connect(db)
-    try:
-        con.execute("UPDATE source_cell SET source = '' WHERE locked = 0 AND EXISTS (SELECT 1 FROM solution_cells s "
-                    "JOIN base_cell b ON b.id = s.id "
-                    "WHERE b.name = source_cell.name AND b.notebook_id = source_cell.notebook_id)")
-        con.commit()
-    finally:
-        con.close()
 
 
 def sanitise(nb: Any, known: set[str], release_cells: int) -> list[str]:
@@ -247,45 +292,17 @@ def _release_cells(course: Any, assignment: str, name: str) -> int:
     return 0
 
 
-def prepare(course: Any, assignment: str, student: str, job_dir: Path, base_db: Path) -> tuple[Job, Job, list[str]]:
-    """Fill `job_dir/root` for one student: (the job as the worker sees it, the same job on the host, notes)."""
+def prepare(course: Any, assignment: str, student: str, job_dir: Path, base_db: Path) -> tuple[Job, list[str]]:
+    """A private copy of the gradebook and a sanitised copy of one submission in `job_dir`: (the job, notes)."""
     from course.grading import gradebook as gbk
 
-    root = job_dir / "root"
-    inside_root = Path(course.root)
-
-    def host(p: Path) -> Path:
-        return root / p.relative_to(inside_root)
-
-    jobs = inside_root / JOB
-    inside = Job(inside_root, course.course_id, assignment, student, course.submission(student, assignment),
-                 jobs / "gradebook.db", jobs / "autograded", jobs / "result.json")
-    outside = Job(inside_root, course.course_id, assignment, student, host(inside.submission), host(inside.db),
-                  host(inside.out), host(inside.result))
-    (root / JOB).mkdir(parents=True)
-    shutil.copy2(inside_root / "nbgrader_config.py", root / "nbgrader_config.py")
-    shutil.copyfile(base_db, outside.db)
-    blank_solutions(outside.db)
-    real_db = Path(gbk.sqlite_path(course.db_url))
-    if inside_root in real_db.parents:
-        host(real_db).parent.mkdir(parents=True, exist_ok=True)
-    source = Path(course.coursedir.format_path(course.coursedir.source_directory, ".", assignment))
-    if source.is_dir():  # autograde copies the source's other files (data, images) next to the notebooks
-        # Private solutions (outside the course) stand in the course's own solutions/ folder inside.
-        dest = host(source) if inside_root in source.parents else root / "solutions" / assignment
-        dest.mkdir(parents=True)
-        for p in source.rglob("*"):
-            rel = p.relative_to(source)
-            if p.is_file() and p.suffix != ".ipynb" and not any(part.startswith(".") or part == "__pycache__"
-                                                                 for part in rel.parts):
-                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(p, dest / rel)
-    shutil.copytree(course.submission(student, assignment), outside.submission, symlinks=False,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
-                    ignore_dangling_symlinks=True)
-    notes: list[str] = []
+    job = Job(Path(course.root), course.course_id, assignment, student,
+              job_dir / "submitted" / student / assignment, job_dir / "gradebook.db", job_dir / "autograded",
+              job_dir / "result.json")
+    shutil.copyfile(base_db, job.db)
+    notes = copy_submission(course.submission(student, assignment), job.submission)
     layouts = {nb.name: nb for nb in gbk.layout(gbk.sqlite_url(base_db), course.course_id, assignment)}
-    for path in sorted(outside.submission.glob("*.ipynb")):
+    for path in sorted(job.submission.glob("*.ipynb")):
         if path.stem not in layouts or not path.is_file():
             continue
         try:
@@ -303,39 +320,36 @@ def prepare(course: Any, assignment: str, student: str, job_dir: Path, base_db: 
         if fixed:
             notes += [f"{path.name} {n}" for n in fixed]
             path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    copy_overlay(root / JOB / PRIVATE)
-    (root / JOB / "job.json").write_text(inside.to_json(), encoding="utf-8")
-    return inside, outside, notes
+    (job_dir / "job.json").write_text(job.to_json(), encoding="utf-8")
+    return job, notes
 
 
-def copy_overlay(dest: Path) -> None:
-    """The private overlay's hidden-case modules, for the worker alone: it loads them, then deletes the copy
-    (`consume_overlay`) before any kernel starts. Its solutions are never copied: grading does not need them."""
-    overlay = private.current()
-    if overlay is None:
-        return
-    (dest / "hidden").mkdir(parents=True)
-    for f in overlay.files():
-        shutil.copy2(f, dest / "hidden" / f.name)
-
-
-def consume_overlay(job_root: Path) -> None:
-    """In the worker, before nbgrader runs: load the overlay copy for good, then remove it and its variable,
-    so the learner's kernel (started later, with this environment) can neither find nor read it."""
-    copy = job_root / JOB / PRIVATE
-    if not copy.is_dir():
-        return
-    try:
-        private.pin()
-    finally:
-        shutil.rmtree(copy, ignore_errors=True)
-        os.environ.pop(private.ENV, None)
-    not_dumpable()
+def copy_submission(src: Path, dest: Path) -> list[str]:
+    """Copy a hand-in without following symlinks (a link to solutions/ must not bring them along): notes."""
+    notes: list[str] = []
+    dest.mkdir(parents=True)
+    if not src.is_dir():
+        return notes
+    for dirpath, dirnames, filenames in os.walk(src):
+        here = Path(dirpath)
+        rel = here.relative_to(src)
+        dirnames[:] = [d for d in sorted(dirnames) if d not in (".ipynb_checkpoints", "__pycache__")]
+        for name in [*dirnames, *filenames]:
+            p = here / name
+            if p.is_symlink():
+                notes.append(f"{(rel / name).as_posix()}: a symbolic link, left out")
+                if name in dirnames:
+                    dirnames.remove(name)
+            elif name in dirnames:
+                (dest / rel / name).mkdir()
+            elif p.is_file():
+                shutil.copy2(p, dest / rel / name)
+    return notes
 
 
 def not_dumpable() -> None:
-    """Keep processes of the same user (the kernel) from reading this one's memory through /proc/PID/mem
-    (prctl PR_SET_DUMPABLE 0; the kernel, a new program, is dumpable again). Best effort: Linux only."""
+    """Keep processes of the same user from reading this one's memory through /proc/PID/mem
+    (prctl PR_SET_DUMPABLE 0; a kernel, a new program, is dumpable again). Best effort: Linux only."""
     import ctypes
     import ctypes.util
 
@@ -344,3 +358,12 @@ def not_dumpable() -> None:
         libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
     except (OSError, AttributeError):
         pass
+
+
+def enter(limits_: Mapping[int, int]) -> None:
+    """In a sandboxed worker, before nbgrader runs: the rlimits (inherited by its kernels) and no memory dumps."""
+    for which, value in limits_.items():
+        _, hard = resource.getrlimit(which)
+        soft = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(which, (soft, soft))
+    not_dumpable()

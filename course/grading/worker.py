@@ -2,9 +2,10 @@
 
 `course.grading.grade` starts one worker per submission: forked with the imports done
 (`forked_main`), or as `python -m course.grading.worker JOB.json` in a fresh interpreter.
-The job names the course, assignment and student, a private copy of the gradebook and a
-private autograded folder; the worker writes nothing else (so the sandbox, `course.grading.sandbox`,
-makes only the job folder writable), and reports in `result` (JSON):
+The job names the course, assignment and student, the submission (the course's own folder, or a
+sanitised copy), a private copy of the gradebook and a private autograded folder; the worker writes
+nothing else, and in sandbox mode starts every kernel under bwrap (`course.grading.sandbox`), so
+the learner's code never runs with the worker's rights. It reports in `result` (JSON):
 `{"ok": true}` or `{"ok": false, "reason": "...", "detail": "..."}`.
 
 Before nbgrader runs anything it checks the hand-in itself: every notebook must be valid
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 if __name__ == "__main__":
-    # A fresh worker (sandbox and exec modes) imports nbgrader, whose nbformat imports jsonschema, which
+    # A fresh worker (exec mode) imports nbgrader, whose nbformat imports jsonschema, which
     # imports rfc3987_syntax when it is installed, only for the "iri" string formats that no notebook schema
     # uses; it builds a parser at import, 0.9 s of a worker's 3.6 s on these machines. Without it jsonschema
     # simply has no "iri" checker (it guards that import).
@@ -126,6 +127,14 @@ def autograde(job: Job) -> dict[str, Any]:
     config = PyFileConfigLoader("nbgrader_config.py", path=str(job.course)).load_config()
     config.CourseDirectory.db_url = f"sqlite:///{job.db}"
     config.CourseDirectory.autograded_directory = str(job.out)
+    # <submitted>/<student>/<assignment>: the course's own folder, or the job's sanitised copy (sandbox)
+    config.CourseDirectory.submitted_directory = str(job.submission.parents[1])
+    from course.grading import sandbox
+
+    if sandbox.JAIL is not None:  # sandboxed: every kernel of this submission starts under bwrap
+        config.Execute.kernel_manager_class = sandbox.JailedKernelManager
+    # Every output is in once the last cell ran: end the kernel at once rather than wait for it to exit.
+    config.Execute.shutdown_kernel = "immediate"
     coursedir = CourseDirectory(config=config)
     api = NbGraderAPI(coursedir=coursedir, config=config)
     return api.autograde(job.assignment, job.student, force=True, create=True)
@@ -198,10 +207,6 @@ def limit_outputs(folder: Path) -> None:
 
 def run(job: Job) -> dict[str, Any]:
     try:
-        if (job.course / ".job").is_dir():  # sandboxed: take the private overlay's copy out of the kernel's reach
-            from course.grading.sandbox import consume_overlay
-
-            consume_overlay(job.course)
         problem = check_hand_in(job)
         if problem:
             return {"ok": False, "reason": problem, "detail": ""}
@@ -229,9 +234,16 @@ def _finish(job: Job, result: dict[str, Any]) -> None:
     os.replace(tmp, job.result)
 
 
-def forked_main(job_file: str, cwd: str, env: dict[str, str], log: str) -> None:
-    """The body of a forked worker: the same as `main`, in a process forked from the preloaded server."""
+def forked_main(job_file: str, cwd: str, env: dict[str, str], log: str, jail: dict[str, Any] | None = None,
+                limits: dict[int, int] | None = None) -> None:
+    """The body of a forked worker: the same as `main`, in a process forked from the preloaded server.
+    With `jail` (`course.grading.sandbox.Jail`), the submission's kernels run sandboxed, under `limits`."""
     os.setsid()  # its own process group, so the parent can stop it and nothing else
+    if jail is not None:
+        from course.grading import sandbox
+
+        sandbox.enter(limits or {})
+        sandbox.JAIL = sandbox.Jail.from_dict(jail)
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
