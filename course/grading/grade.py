@@ -463,8 +463,6 @@ class ForkedWorker:
 class SandboxWorker(ForkedWorker):
     """A forked worker whose kernels run under bubblewrap (`course.grading.sandbox`), with rlimits."""
 
-    network = False  # set per run: live checks need the host's network
-
     def __init__(self, job_file: Path, cwd: Path, env: Mapping[str, str], log: Path, *, jail: Any) -> None:
         from course.grading import sandbox, worker
 
@@ -704,7 +702,6 @@ def grade(
             todo.append(s)
 
     live_ids = live_cell_ids() if live_mode == "off" else set()
-    SandboxWorker.network = live_mode != "off"
     if todo and workers in ("fork", "sandbox"):
         _fork_context()
     if todo:
@@ -776,8 +773,7 @@ def _start(course: Course, assignment: str, student: str, job_dir: Path, base: P
         log.write_text("".join(f"sanitised: {n}\n" for n in notes), encoding="utf-8")
         # The kernel's sockets: a short path (a Unix socket's is at most 107 bytes), removed in _finish.
         runtime = Path(tempfile.mkdtemp(prefix="pod-course-k-"))
-        jail = sandbox.Jail(job_dir / "kernel-files", runtime, SandboxWorker.network,
-                            sandbox.hidden_paths())
+        jail = sandbox.Jail(job_dir / "kernel-files", runtime, sandbox.hidden_paths())
         proc = SandboxWorker(job_dir / "job.json", course.root, env, log, jail=jail)
         return Running(student, job, proc, time.monotonic(), digest, context, log, scratch=[runtime])
     db = job_dir / "gradebook.db"

@@ -14,8 +14,8 @@ throw-away copy the worker never reads back; it and a private /tmp are the only 
 The real gradebook and every copy of it, solutions/, other submissions, the configuration, the
 private overlay and the worker's own files are not in the sandbox at all; the interpreter, the venv,
 course/ and graders/ are read-only. The kernel talks to the worker over ZMQ's `ipc` transport
-(Unix sockets in a folder both see), so without live checks it has a network namespace of its own
-with only loopback; live checks share the host's network to reach the course cluster. Own pid, IPC
+(Unix sockets in a folder both see), so it has a network namespace of its own with only loopback,
+also when live checks are on: the worker's trusted re-grade runs them, not the kernel. Own pid, IPC
 and UTS namespaces, no capabilities, a new session: nothing it starts outlives it. Resource limits
 (address space, processes, file size) are rlimits the worker sets on itself before anything runs,
 inherited by the kernel.
@@ -101,7 +101,6 @@ class Jail:
 
     files: Path  # the kernel's writable working folder on the host (a copy, never read back)
     runtime: Path  # connection file and ipc sockets, bound at the same path inside (short: a Unix socket path)
-    network: bool = False  # live checks: share the host's network to reach the course cluster
     hide: list[str] = field(default_factory=list)  # folders inside bound ones to cover with an empty tmpfs
 
     def to_dict(self) -> dict[str, Any]:
@@ -109,7 +108,7 @@ class Jail:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Jail:
-        return cls(Path(data["files"]), Path(data["runtime"]), bool(data.get("network")), list(data.get("hide", [])))
+        return cls(Path(data["files"]), Path(data["runtime"]), list(data.get("hide", [])))
 
 
 def hidden_paths() -> list[str]:
@@ -132,14 +131,11 @@ def kernel_command(argv: list[str], jail: Jail, cwd: Path | None) -> list[str]:
         args += ["--tmpfs", d]
     here = str(cwd) if cwd is not None else str(jail.files)
     args += ["--bind", str(jail.files), here, "--bind", str(jail.runtime), str(jail.runtime)]
-    if jail.network:
-        for f in kube_files():
-            args += ["--ro-bind", str(f), str(f)]
-        if not os.environ.get("KUBECONFIG") and (Path.home() / ".kube" / "config").is_file():
-            args += ["--setenv", "KUBECONFIG", str(Path.home() / ".kube" / "config")]  # HOME is /tmp inside
-    args += ["--unshare-user-try", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
-    if not jail.network:
-        args += ["--unshare-net"]  # a fresh namespace with only lo: the kernel's ipc sockets still work
+    # No network, live checks included: a live cell's cluster run is made by the worker's trusted re-grade
+    # (graders.live skips it inside an autograded kernel), so the kernel needs neither the API server nor a
+    # kubeconfig. A fresh network namespace has only lo; the kernel's ipc sockets work across it.
+    args += ["--unshare-user-try", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+             "--unshare-net"]
     # JPY_PARENT_PID names a host pid the kernel cannot see; inside, its parent is bwrap's pid 1, which
     # ipykernel takes as "no parent to watch" (--die-with-parent and the pid namespace end it instead).
     args += ["--unsetenv", private.ENV, "--setenv", "JPY_PARENT_PID", "1",
@@ -184,39 +180,6 @@ class JailedKernelManager(AsyncKernelManager):
             else:
                 JAIL.files.mkdir(parents=True)
         return kernel_command(cmd, JAIL, cwd)
-
-
-KUBE_FILE_KEYS = ("certificate-authority", "client-certificate", "client-key", "tokenFile")
-
-
-def kube_files() -> list[Path]:
-    """The kubeconfig files live checks may read (and the certificate files they name), for live grading."""
-    from course.cluster.local.engine import kubeconfig_path
-
-    env = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
-    configs = [Path(p) for p in env] or [Path.home() / ".kube" / "config"]
-    configs += [Path(p) for p in [os.environ.get("PODCOURSE_KUBECONFIG", "")] if p] + [kubeconfig_path()]
-    found: set[Path] = set()
-    for cfg in configs:
-        if not cfg.is_file() or not os.access(cfg, os.R_OK) or str(cfg).startswith("/dev/"):
-            continue
-        found.add(cfg)
-        try:
-            import yaml
-
-            doc = yaml.safe_load(cfg.read_text(encoding="utf-8")) or {}
-        except Exception:  # not YAML: bind the file alone
-            continue
-        for section in ("clusters", "users"):
-            for entry in doc.get(section) or []:
-                inner = (entry or {}).get("cluster" if section == "clusters" else "user") or {}
-                for key in KUBE_FILE_KEYS:
-                    ref = inner.get(key)
-                    if isinstance(ref, str) and ref:
-                        path = Path(ref) if Path(ref).is_absolute() else cfg.parent / ref
-                        if path.is_file():
-                            found.add(path)
-    return sorted(found)
 
 
 def _user_processes() -> int:

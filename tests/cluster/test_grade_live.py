@@ -28,6 +28,40 @@ CHAPTER = "ch6"
 LIVE_CELL = "ch6-orders-live"
 
 
+# Run before the first answer: the kernel tries to reach the API server and to read a kubeconfig.
+REACH = '''
+import os, pathlib, socket
+for host, port in [(HOST, PORT)]:
+    try:
+        socket.create_connection((host, port), timeout=3).close(); print("CONNECTED", host, port)
+    except Exception as exc:
+        print("BLOCKED", type(exc).__name__)
+for p in [os.environ.get("KUBECONFIG", ""), *KUBECONFIGS, str(pathlib.Path.home() / ".kube" / "config")]:
+    try:
+        pathlib.Path(p).read_text(); print("READ", p)
+    except Exception as exc:
+        print("BLOCKED", type(exc).__name__)
+'''
+
+
+def _reach_cluster(course: Path, api: Any) -> None:
+    """A submission whose kernel tries the API server and the kubeconfig, then gives the reference answers."""
+    import os
+    from urllib.parse import urlsplit
+
+    import nbformat
+
+    from course.cluster.local.engine import kubeconfig_path
+
+    url = urlsplit(api.configuration.host)
+    configs = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p] + [str(kubeconfig_path())]
+    code = f"HOST, PORT = {url.hostname!r}, {url.port or 443}\nKUBECONFIGS = {configs!r}\n{REACH}"
+    (rel, sol), = sample_class._pairs(course, CHAPTER)
+    first = next(iter(pipeline.answer_cells(nbformat.read(rel, as_version=4))))
+    nb = pipeline.build_submission(rel, sol, base="solution", patches={f"before:{first}": code})
+    pipeline.submit(course, "x-reach-cluster", CHAPTER, {rel.stem: nb})
+
+
 def _sandboxes(api: Any) -> list[str]:
     from kubernetes import client
 
@@ -41,6 +75,7 @@ def graded(cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[g.Su
     sample_class.honest(course, CHAPTER, "ada", "reference")
     sample_class.honest(course, CHAPTER, "farah", "untouched")
     sample_class.honest(course, CHAPTER, "ben", 0)
+    _reach_cluster(course, cluster)
     before = _sandboxes(cluster)
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("NBGRADER_EXECUTION", raising=False)
@@ -74,7 +109,7 @@ def test_untouched_release_earns_nothing(graded: tuple[g.Summary, list[str]]) ->
 def test_every_submission_is_graded(graded: tuple[g.Summary, list[str]]) -> None:
     """Is every submission of the batch graded, none failed, with the batch's live mode recorded?"""
     summary, _ = graded
-    assert [o.status for o in summary.outcomes] == ["graded"] * 3, [(o.student, o.reason) for o in summary.outcomes]
+    assert [o.status for o in summary.outcomes] == ["graded"] * 4, [(o.student, o.reason) for o in summary.outcomes]
     assert summary.live == "required"
 
 
@@ -96,3 +131,20 @@ def test_live_batch_ran_in_the_sandbox(graded: tuple[g.Summary, list[str]]) -> N
     """With bubblewrap installed, was the live batch graded in the sandbox (and still reached the cluster)?"""
     summary, _ = graded
     assert summary.isolation == "sandbox", summary.isolation
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed (CI installs it)")
+def test_kernel_reaches_no_cluster_while_its_live_cell_is_graded(graded: tuple[g.Summary, list[str]]) -> None:
+    """Can a sandboxed kernel neither connect to the API server nor read a kubeconfig, while the worker's trusted
+    re-grade still runs that submission's live cell on the cluster for full points?"""
+    import nbformat
+
+    summary, _ = graded
+    o, ada = _outcome(summary, "x-reach-cluster"), _outcome(summary, "ada")
+    assert o.status == "graded" and (o.score, o.cells) == (ada.score, ada.cells), o
+    (path,) = (Path(summary.path).parents[2] / "autograded" / "x-reach-cluster" / CHAPTER).glob("*.ipynb")
+    text = "\n".join(str(out.get("text", "")) for c in nbformat.read(path, as_version=4).cells
+                     for out in c.get("outputs", []))
+    lines = text.splitlines()
+    assert not [ln for ln in lines if ln.startswith(("CONNECTED", "READ "))], text[:2000]
+    assert sum(ln.startswith("BLOCKED") for ln in lines) >= 3, text[:2000]
