@@ -17,6 +17,7 @@ from graders.core import (
     Exercise,
     Fail,
     argv,
+    checker_clean,
     container_named,
     containers,
     declares_port,
@@ -25,6 +26,7 @@ from graders.core import (
     findings_at,
     image_is,
     image_ref,
+    is_pod,
     norm_path,
     pod,
     running_container,
@@ -33,29 +35,13 @@ from graders.core import (
     same_path,
     shell_words,
     table_row,
+    volume_of,
     words,
 )
 
 # ---------------------------------------------------------------------------
 # Shared case tests
 # ---------------------------------------------------------------------------
-
-
-def is_pod(answer: Answer) -> Any:
-    doc = pod(answer)
-    if doc.get("kind") != "Pod":
-        return Fail(f"kind is {doc.get('kind')!r}; this exercise asks for a Pod.", path="kind",
-                    hint="Set `kind: Pod`.")
-    if doc.get("apiVersion") != "v1":
-        return Fail(f"apiVersion is {doc.get('apiVersion')!r}; Pods live in the core group.",
-                    path="apiVersion", hint="Set `apiVersion: v1`.")
-    return True
-
-
-def checker_clean(answer: Answer) -> Any:
-    """No error-level finding: the same list `check_text` shows the learner."""
-    pod(answer)
-    return errors(answer)
 
 
 def named(name: str) -> Any:
@@ -279,18 +265,16 @@ def _two_named(answer: Answer) -> Any:
 
 
 def _logs_volume(answer: Answer) -> Any:
-    spec = pod(answer).get("spec")
-    vols = spec.get("volumes") if isinstance(spec, dict) else None
-    entries = [v for v in vols if isinstance(v, dict)] if isinstance(vols, list) else []
-    for j, v in enumerate(entries):
-        if v.get("name") == "logs":
-            if "emptyDir" not in v:
-                kind = next((k for k in v if k != "name"), "nothing")
-                return Fail(f"volume logs uses {kind}; scratch space shared by a Pod's containers is emptyDir.",
-                            path=f"spec.volumes[{j}]", hint="Use `emptyDir: {}`.")
-            return True
-    return Fail("there is no volume named logs.", path="spec.volumes",
-                hint="Add `volumes: [{name: logs, emptyDir: {}}]` to the Pod spec.")
+    got = volume_of(pod(answer), "logs")
+    if got is None:
+        return Fail("there is no volume named logs.", path="spec.volumes",
+                    hint="Add `volumes: [{name: logs, emptyDir: {}}]` to the Pod spec.")
+    j, v = got
+    if "emptyDir" not in v:
+        kind = next((k for k in v if k != "name"), "nothing")
+        return Fail(f"volume logs uses {kind}; scratch space shared by a Pod's containers is emptyDir.",
+                    path=f"spec.volumes[{j}]", hint="Use `emptyDir: {}`.")
+    return True
 
 
 def _mount_of(answer: Answer, container: str) -> tuple[str, dict[str, Any]]:

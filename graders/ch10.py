@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 
 from graders import live
 from graders.answers import Answer
-from graders.ch1 import is_pod
 from graders.core import (
     FALSE_WORDS,
     TRUE_WORDS,
@@ -34,10 +33,13 @@ from graders.core import (
     dicts,
     env_value,
     errors,
-    find_container,
+    handler_port,
+    is_pod,
     kept,
     mount_of,
+    need_container,
     norm_path,
+    not_empty_dir,
     pod,
     same_image,
     same_path,
@@ -64,10 +66,7 @@ def _named(answer: Answer, name: str) -> Fail | None:
 
 
 def _need(doc: dict[str, Any], name: str, hint: str) -> tuple[str, int, dict[str, Any]]:
-    got = find_container(doc, name, ("initContainers", "containers"))
-    if got is None:
-        raise Fail(f"there is no container or init container named {name!r}.", path="spec", hint=hint)
-    return got
+    return need_container(doc, name, hint, ("initContainers", "containers"))
 
 
 def _is_sidecar(c: Mapping[str, Any]) -> bool:
@@ -229,17 +228,7 @@ def _probe_port(c: Mapping[str, Any], probe: Mapping[str, Any]) -> Any:
     if isinstance(ex, dict):
         text = " ".join(shell_words({"command": ex.get("command"), "env": c.get("env")}))
         return DB_PORT if re.search(rf"\b{DB_PORT}\b", text) else "none named in its command"
-    for handler in ("tcpSocket", "httpGet", "grpc"):
-        h = probe.get(handler)
-        if isinstance(h, dict):
-            port = h.get("port")
-            if isinstance(port, str) and port.isdigit():
-                return int(port)
-            if isinstance(port, str):
-                named = [p.get("containerPort") for p in dicts(c.get("ports")) if p.get("name") == port]
-                return named[0] if named else port
-            return port
-    return None
+    return handler_port(c, probe)
 
 
 def _ambassador_startup_probe(answer: Answer) -> Any:
@@ -326,14 +315,7 @@ def _billing_kept(answer: Answer) -> Any:
 
 
 def _status_volume(doc: dict[str, Any]) -> Fail | None:
-    for j, v in enumerate(dicts(spec_of(doc).get("volumes"))):
-        if v.get("name") == STATUS_VOLUME:
-            if not isinstance(v.get("emptyDir"), dict):
-                return Fail(f"volume {STATUS_VOLUME} is not an emptyDir; files two containers of a Pod exchange "
-                            "live in one.", path=f"spec.volumes[{j}]", hint="Use `emptyDir: {}`.")
-            return None
-    return Fail(f"there is no volume named {STATUS_VOLUME}.", path="spec.volumes",
-                hint=f"Add `volumes: [{{name: {STATUS_VOLUME}, emptyDir: {{}}}}]`.")
+    return not_empty_dir(doc, STATUS_VOLUME, "files two containers of a Pod exchange live in one.")
 
 
 def _billing_writes(answer: Answer) -> Any:

@@ -17,7 +17,6 @@ from typing import Any
 
 from graders import live
 from graders.answers import Answer
-from graders.ch1 import is_pod
 from graders.core import (
     Case,
     Exercise,
@@ -27,7 +26,9 @@ from graders.core import (
     dicts,
     errors,
     image_is,
+    is_pod,
     pod,
+    probe_port,
     quantity,
     same_image,
     seconds_of,
@@ -488,15 +489,6 @@ def _memory_fits(answer: Answer) -> Any:
     return True
 
 
-def _probe_port(c: Mapping[str, Any], port: Any) -> Any:
-    if isinstance(port, str) and port.isdigit():
-        return int(port)
-    if isinstance(port, str):
-        named = [p.get("containerPort") for p in dicts(c.get("ports")) if p.get("name") == port]
-        return named[0] if named else port
-    return port
-
-
 def _readiness_fixed(answer: Answer) -> Any:
     i, web = _web(pod(answer))
     where = f"spec.containers[{i}].readinessProbe"
@@ -509,7 +501,7 @@ def _readiness_fixed(answer: Answer) -> Any:
     if handler is None:
         return Fail("web's readinessProbe is no longer an httpGet (or tcpSocket) check of nginx's port.",
                     path=where, hint="Keep `httpGet: {path: /, port: 80}`.")
-    port = _probe_port(web, probe[handler].get("port"))
+    port = probe_port(web, probe[handler].get("port"))
     if port != 80:
         return Fail(f"web's readinessProbe checks port {short_repr(port)}, but nginx listens on 80: every check "
                     "is refused, so the Pod runs with READY 0/1 and Unhealthy events (`Readiness probe failed: "

@@ -28,7 +28,6 @@ from typing import Any
 
 from graders import live
 from graders.answers import Answer, load_answer
-from graders.ch1 import is_pod
 from graders.ch7 import failure_window, resolve_port, setting, startup_budget
 from graders.ch9 import pod_security, violation_text
 from graders.ch11 import field_matches
@@ -43,8 +42,10 @@ from graders.core import (
     dicts,
     errors,
     find_container,
+    is_pod,
     kept,
     mount_of,
+    need_container,
     norm_path,
     pod,
     same_image,
@@ -110,11 +111,7 @@ spec:
 # ---------------------------------------------------------------------------
 
 
-def _need(doc: dict[str, Any], name: str, hint: str) -> tuple[str, int, dict[str, Any]]:
-    got = find_container(doc, name, ("containers", "initContainers"))
-    if got is None:
-        raise Fail(f"there is no container or init container named {name!r}.", path="spec", hint=hint)
-    return got
+_need = need_container
 
 
 def _web(doc: dict[str, Any]) -> tuple[str, dict[str, Any]]:

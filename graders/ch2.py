@@ -12,14 +12,18 @@ from collections.abc import Callable
 from typing import Any
 
 from graders.answers import Answer
-from graders.ch1 import checker_clean, exact_image, is_pod, named, pinned_image
+from graders.ch1 import exact_image, named, pinned_image
 from graders.ch2lab import LAB_KINDS, ROLES
 from graders.core import (
     Case,
     Exercise,
     Fail,
     argv,
+    checker_clean,
     findings,
+    is_pod,
+    lab_data,
+    lab_predictions,
     pod,
     running_container,
     running_containers,
@@ -261,20 +265,14 @@ _same_word = words({"same": {"same", "shared", "equal", "yes", "true"},
                    on_bool=("same", "different"))
 
 
-def _lab(answer: Answer) -> dict[str, Any]:
-    data = answer.data
-    if not isinstance(data, dict):
-        raise Fail(f"{answer.name} must be the dict the lab cells build; run the lab cells top to bottom.")
-    return data
+_lab = lab_data
 
 
 def _prediction_row(kind: str) -> Callable[[Answer], Any]:
     want = LAB_TRUTH[kind]
 
     def test(answer: Answer) -> Any:
-        table = _lab(answer).get("prediction")
-        if not isinstance(table, dict) or not table:
-            return Fail("LAB_PREDICTION is empty.", hint="Fill in LAB_PREDICTION before running the lab.")
+        table = lab_predictions(_lab(answer))
         row = {str(k).strip().lower(): v for k, v in table.items()}.get(kind)
         if not isinstance(row, (list, tuple)) or len(row) != 3:
             return Fail(f"the {kind} row is {row!r}; it needs three words, one per column.",

@@ -16,16 +16,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from graders.answers import Answer
-from graders.ch1 import checker_clean, exact_image, is_pod, named, port_declared
+from graders.ch1 import exact_image, named, port_declared
 from graders.core import (
     Case,
     Exercise,
     Fail,
     argv,
+    checker_clean,
     declares_port,
     env_value,
     findings,
     findings_at,
+    is_pod,
+    lab_data,
+    lab_predictions,
     pod,
     ports_of,
     running_container,
@@ -408,11 +412,7 @@ def _norm(value: Any, key: str) -> str | None:
     return None
 
 
-def _lab(answer: Answer) -> dict[str, Any]:
-    data = answer.data
-    if not isinstance(data, dict):
-        raise Fail(f"{answer.name} must be the dict the lab cells build; run the lab cells top to bottom.")
-    return data
+_lab = lab_data
 
 
 def _prediction(answer: Answer, key: str) -> str | None:
@@ -427,9 +427,7 @@ def _prediction_case(key: str) -> Callable[[Answer], Any]:
     want, why = LAB_TRUTH[key]
 
     def test(answer: Answer) -> Any:
-        table = _lab(answer).get("prediction")
-        if not isinstance(table, dict) or not table:
-            return Fail("LAB_PREDICTION is empty.", hint="Fill in LAB_PREDICTION before running the lab.")
+        table = lab_predictions(_lab(answer))
         row = {str(k).strip().lower(): v for k, v in table.items()}
         if key not in row:
             return Fail(f"there is no prediction for {key!r}.", hint=f'Add "{key}": "{want}" or its opposite.')

@@ -15,14 +15,18 @@ from functools import lru_cache
 from typing import Any
 
 from graders.answers import Answer
-from graders.ch1 import checker_clean, is_pod, named, pinned
+from graders.ch1 import named, pinned
 from graders.core import (
     FALSE_WORDS,
     TRUE_WORDS,
     Case,
     Exercise,
     Fail,
+    checker_clean,
     env_value,
+    is_pod,
+    lab_data,
+    lab_predictions,
     pod,
     running_container,
     running_containers,
@@ -697,10 +701,7 @@ RUNS = {"queue": "the queue lab run", "signals_default": "the default signal lab
 
 
 def _lab(answer: Answer) -> dict[str, Any]:
-    data = answer.data
-    if not isinstance(data, dict):
-        raise Fail(f"{answer.name} must be the dict the lab cell builds; run the lab cells top to bottom.")
-    return data
+    return lab_data(answer, built_by="the lab cell builds")
 
 
 _true_false = truth()
@@ -710,9 +711,7 @@ def _prediction(key: str) -> Callable[[Answer], Any]:
     want, why = LAB_TRUTH[key]
 
     def test(answer: Answer) -> Any:
-        table = _lab(answer).get("prediction")
-        if not isinstance(table, dict) or not table:
-            return Fail("LAB_PREDICTION is empty.", hint="Fill in LAB_PREDICTION before running the lab.")
+        table = lab_predictions(_lab(answer))
         if key not in table:
             return Fail(f"prediction {key} has no answer.", hint=f'Add "{key}": True or False.')
         got = _true_false(table[key])

@@ -16,17 +16,22 @@ from typing import Any
 
 from graders import live
 from graders.answers import Answer
-from graders.ch1 import is_pod
 from graders.core import (
     Case,
     Exercise,
     Fail,
+    checker_clean,
     errors,
     find_container,
     findings,
+    handler_port,
+    is_pod,
     kept,
     mount_of,
+    need_container,
+    not_empty_dir,
     pod,
+    pod_named,
     same_path,
     seconds_of,
     shell_words,
@@ -56,33 +61,11 @@ def _find(doc: dict[str, Any], name: str) -> tuple[str, int, dict[str, Any]] | N
 
 
 def _need(doc: dict[str, Any], name: str, hint: str) -> tuple[str, int, dict[str, Any]]:
-    got = _find(doc, name)
-    if got is None:
-        raise Fail(f"there is no container or init container named {name!r}.", path="spec", hint=hint)
-    return got
+    return need_container(doc, name, hint, ("initContainers", "containers"))
 
 
 def _is_sidecar(c: dict[str, Any]) -> bool:
     return c.get("restartPolicy") == "Always"
-
-
-def _named(name: str) -> Any:
-    def test(answer: Answer) -> Any:
-        verdict = is_pod(answer)
-        if verdict is not True:
-            return verdict
-        meta = pod(answer).get("metadata")
-        got = meta.get("name") if isinstance(meta, dict) else None
-        if got != name:
-            return Fail(f"the Pod is named {got!r}.", path="metadata.name", hint=f"Set `name: {name}`.")
-        return True
-
-    return test
-
-
-def _no_errors(answer: Answer) -> Any:
-    pod(answer)
-    return errors(answer)
 
 
 _mount = mount_of
@@ -269,7 +252,7 @@ def _given(name: str) -> dict[str, Any]:
 def _no_compose_fields(answer: Answer) -> Any:
     """The Pod's name, the three containers kept as given, then the checker's unknown-field findings for
     dependsOn and friends."""
-    verdict = _named("orders")(answer)
+    verdict = pod_named("orders")(answer)
     if verdict is not True:
         return verdict
     compose = [f for f in findings(answer, "unknown-field") if f.path.rsplit(".", 1)[-1] in COMPOSE_FIELDS]
@@ -366,17 +349,7 @@ def _probe_port(c: dict[str, Any], probe: dict[str, Any]) -> Any:
             return PROXY_PORT
         text = " ".join(words)
         return PROXY_PORT if str(PROXY_PORT) in text else "none named in its command"
-    for handler in ("tcpSocket", "httpGet", "grpc"):
-        h = probe.get(handler)
-        if isinstance(h, dict):
-            port = h.get("port")
-            if isinstance(port, str) and port.isdigit():
-                return int(port)
-            if isinstance(port, str):
-                named = [p.get("containerPort") for p in _items(c.get("ports")) if p.get("name") == port]
-                return named[0] if named else port
-            return port
-    return None
+    return handler_port(c, probe)
 
 
 def _proxy_startup_probe(answer: Answer) -> Any:
@@ -418,7 +391,7 @@ compose_to_init = Exercise(
              hidden=True),
         Case("db-proxy is declared before migrate", 1, _proxy_first, hidden=True),
         Case(f"db-proxy has a startupProbe on port {PROXY_PORT}", 1, _proxy_startup_probe, hidden=True),
-        Case("the checker reports no errors", 1, _no_errors, hidden=True),
+        Case("the checker reports no errors", 1, checker_clean, hidden=True),
     ],
 )
 
@@ -439,7 +412,7 @@ def _runs_as_given(c: dict[str, Any], where: str, args: list[str]) -> Fail | Non
 
 
 def _report_never(answer: Answer) -> Any:
-    verdict = _named("nightly-report")(answer)
+    verdict = pod_named("nightly-report")(answer)
     if verdict is not True:
         return verdict
     rp = _spec(pod(answer)).get("restartPolicy")
@@ -510,14 +483,7 @@ def _shipper_read_only(answer: Answer) -> Any:
 
 
 def _logs_empty_dir(answer: Answer) -> Any:
-    for j, v in enumerate(_items(_spec(pod(answer)).get("volumes"))):
-        if v.get("name") == LOGS:
-            if not isinstance(v.get("emptyDir"), dict):
-                return Fail(f"volume {LOGS} is not an emptyDir; scratch space shared by a Pod's containers is.",
-                            path=f"spec.volumes[{j}]", hint="Use `emptyDir: {}`.")
-            return True
-    return Fail(f"there is no volume named {LOGS}.", path="spec.volumes",
-                hint=f"Add `volumes: [{{name: {LOGS}, emptyDir: {{}}}}]`.")
+    return not_empty_dir(pod(answer), LOGS, "scratch space shared by a Pod's containers is.") or True
 
 
 batch_sidecar = Exercise(
@@ -532,7 +498,7 @@ batch_sidecar = Exercise(
              1, _shipper_lets_it_finish),
         Case(f"log-shipper mounts logs read-only at {SHIPPER_DIR}", 1, _shipper_read_only, hidden=True),
         Case("logs is an emptyDir volume", 1, _logs_empty_dir, hidden=True),
-        Case("the checker reports no errors", 1, _no_errors, hidden=True),
+        Case("the checker reports no errors", 1, checker_clean, hidden=True),
     ],
 )
 

@@ -23,8 +23,7 @@ from typing import Any
 
 from graders import live
 from graders.answers import Answer
-from graders.ch1 import is_pod
-from graders.core import Case, Exercise, Fail, errors, findings, kept, pod, table_row, words
+from graders.core import Case, Exercise, Fail, errors, findings, kept, pod, pod_named, table_row, words
 from graders.core import dicts as _items
 from graders.core import find_container as _find
 
@@ -134,20 +133,6 @@ def _http_get(path: str, c: dict[str, Any], kind: str, want_path: str, want_port
     return True
 
 
-def _named(name: str) -> Any:
-    def test(answer: Answer) -> Any:
-        verdict = is_pod(answer)
-        if verdict is not True:
-            return verdict
-        meta = pod(answer).get("metadata")
-        got = meta.get("name") if isinstance(meta, dict) else None
-        if got != name:
-            return Fail(f"the Pod is named {got!r}.", path="metadata.name", hint=f"Set `name: {name}`.")
-        return True
-
-    return test
-
-
 # ---------------------------------------------------------------------------
 # Exercise 1: readiness and liveness probes for a web Pod (and its live cell)
 # ---------------------------------------------------------------------------
@@ -158,7 +143,7 @@ HEALTH_PATH = "/healthz"
 
 
 def _web_port(answer: Answer) -> Any:
-    verdict = _named("shop-web")(answer)
+    verdict = pod_named("shop-web")(answer)
     if verdict is not True:
         return verdict
     path, c = _app(pod(answer), "web")
@@ -306,7 +291,7 @@ def _ledger_liveness(answer: Answer) -> Any:
     """The fixed Pod is still the starter's ledger: image, port and both of its probes' endpoints kept."""
     import yaml
 
-    verdict = _named("ledger")(answer)
+    verdict = pod_named("ledger")(answer)
     if verdict is not True:
         return verdict
     path, c = _app(pod(answer), "ledger")

@@ -22,8 +22,20 @@ from typing import Any
 
 from graders import live
 from graders.answers import Answer
-from graders.ch1 import is_pod
-from graders.core import Case, Exercise, Fail, dicts, errors, findings, pod, same_image, short_repr, table_row, words
+from graders.core import (
+    Case,
+    Exercise,
+    Fail,
+    dicts,
+    errors,
+    findings,
+    is_pod,
+    pod,
+    same_image,
+    short_repr,
+    table_row,
+    words,
+)
 from graders.core import find_container as _find
 from graders.core import spec_of as _spec
 

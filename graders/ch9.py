@@ -18,14 +18,15 @@ from typing import Any
 from course import versions
 from graders import live
 from graders.answers import Answer
-from graders.ch1 import is_pod
 from graders.core import (
     Case,
     Exercise,
     Fail,
+    checker_clean,
     errors,
     findings,
     pod,
+    pod_named,
     same_image,
     shell_words,
     short_repr,
@@ -89,19 +90,6 @@ def effective_user(doc: dict[str, Any], c: dict[str, Any]) -> tuple[Any, str]:
     return None, "image"
 
 
-def _named_pod(name: str) -> Any:
-    def test(answer: Answer) -> Any:
-        verdict = is_pod(answer)
-        if verdict is not True:
-            return verdict
-        got = _map(pod(answer).get("metadata")).get("name")
-        if got != name:
-            return Fail(f"the Pod is named {got!r}.", path="metadata.name", hint=f"Set `name: {name}`.")
-        return True
-
-    return test
-
-
 # ---------------------------------------------------------------------------
 # The checker's verdicts, shown exactly as the notebook's show() prints them
 # ---------------------------------------------------------------------------
@@ -155,11 +143,6 @@ def _passes(level: str) -> Any:
         return Fail("\n".join(lines), hint=RESTRICTED_HINT if level == "restricted" else f"See {PSS_DOCS}#baseline")
 
     return test
-
-
-def _no_errors(answer: Answer) -> Any:
-    pod(answer)
-    return errors(answer)
 
 
 # ---------------------------------------------------------------------------
@@ -296,7 +279,7 @@ fix_agent = Exercise(
         Case("agent is not privileged, keeps its read-only root filesystem, its image, the Pod's name and the "
              "runtime's seccomp profile", 1, _agent_still_hardened, hidden=True),
         Case("the Pod passes the restricted Pod Security Standard", 1, _passes("restricted"), hidden=True),
-        Case("the checker reports no errors", 1, _no_errors, hidden=True),
+        Case("the checker reports no errors", 1, checker_clean, hidden=True),
     ],
 )
 
@@ -538,7 +521,7 @@ def _under(path: str, mount: str) -> bool:
 
 
 def _same_web(answer: Answer) -> Any:
-    verdict = _named_pod("hello-web")(answer)
+    verdict = pod_named("hello-web")(answer)
     if verdict is not True:
         return verdict
     doc = pod(answer)
@@ -647,7 +630,7 @@ harden_web = Exercise(
              hidden=True),
         Case("the Pod mounts no service account token (the web server never calls the API)", 1, _no_token,
              hidden=True),
-        Case("the checker reports no errors", 1, _no_errors, hidden=True),
+        Case("the checker reports no errors", 1, checker_clean, hidden=True),
     ],
 )
 
@@ -660,7 +643,7 @@ EDGE_UID = 101
 
 
 def _edge_port(answer: Answer) -> Any:
-    verdict = _named_pod("edge")(answer)
+    verdict = pod_named("edge")(answer)
     if verdict is not True:
         return verdict
     doc = pod(answer)
@@ -741,7 +724,7 @@ port80 = Exercise(
         Case("proxy drops ALL capabilities and adds back exactly NET_BIND_SERVICE", 1, _only_net_bind),
         Case("the Pod passes the restricted Pod Security Standard", 1, _passes("restricted")),
         Case(f"proxy runs as uid {EDGE_UID}, with runAsNonRoot: true", 1, _edge_non_root, hidden=True),
-        Case("the checker reports no errors", 1, _no_errors, hidden=True),
+        Case("the checker reports no errors", 1, checker_clean, hidden=True),
     ],
 )
 

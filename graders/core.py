@@ -297,6 +297,40 @@ def findings(answer: Answer, *rules: str, path_prefix: str = "") -> list[Any]:
     return [f for f in result.findings if (not rules or f.rule in rules) and f.path.startswith(path_prefix)]
 
 
+def is_pod(answer: Answer) -> Fail | bool:
+    """True when the answer is one Pod manifest (`apiVersion: v1`, `kind: Pod`), else `Fail` saying what to set."""
+    doc = pod(answer)
+    if doc.get("kind") != "Pod":
+        return Fail(f"kind is {doc.get('kind')!r}; this exercise asks for a Pod.", path="kind",
+                    hint="Set `kind: Pod`.")
+    if doc.get("apiVersion") != "v1":
+        return Fail(f"apiVersion is {doc.get('apiVersion')!r}; Pods live in the core group.",
+                    path="apiVersion", hint="Set `apiVersion: v1`.")
+    return True
+
+
+def checker_clean(answer: Answer) -> list[Any]:
+    """No error-level finding: the same list `check_text` shows the learner."""
+    pod(answer)
+    return errors(answer)
+
+
+def pod_named(name: str) -> CaseTest:
+    """A case test: the answer `is_pod`, and its `metadata.name` is `name` (else `Fail` saying what to set)."""
+
+    def test(answer: Answer) -> CaseReturn:
+        verdict = is_pod(answer)
+        if verdict is not True:
+            return verdict
+        meta = pod(answer).get("metadata")
+        got = meta.get("name") if isinstance(meta, dict) else None
+        if got != name:
+            return Fail(f"the Pod is named {got!r}.", path="metadata.name", hint=f"Set `name: {name}`.")
+        return True
+
+    return test
+
+
 def containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
     spec = doc.get("spec")
     items = spec.get("containers") if isinstance(spec, dict) else None
@@ -416,6 +450,16 @@ def find_container(doc: dict[str, Any], name: str, fields: Sequence[str] = ("con
             if c.get("name") == name:
                 return fld, i, c
     return None
+
+
+def need_container(doc: dict[str, Any], name: str, hint: str,
+                   fields: Sequence[str] = ("containers", "initContainers"), *, path: str = "spec"
+                   ) -> tuple[str, int, dict[str, Any]]:
+    """`find_container`, or `Fail` at `path` with `hint` when neither a container nor an init container is `name`."""
+    got = find_container(doc, name, fields)
+    if got is None:
+        raise Fail(f"there is no container or init container named {name!r}.", path=path, hint=hint)
+    return got
 
 
 # ---------------------------------------------------------------------------
@@ -607,6 +651,26 @@ def declares_port(c: Mapping[str, Any], port: int, protocol: str = "TCP") -> boo
                and p.get("protocol", "TCP") == protocol for p in ports_of(c))
 
 
+def probe_port(c: Mapping[str, Any], port: Any) -> Any:
+    """The port a probe handler's `port` names: a number (digits in a string read as one), or the containerPort
+    of the container's port with that name; a name no port has, or any other value, comes back as written."""
+    if isinstance(port, str) and port.isdigit():
+        return int(port)
+    if isinstance(port, str):
+        named = [p.get("containerPort") for p in ports_of(c) if p.get("name") == port]
+        return named[0] if named else port
+    return port
+
+
+def handler_port(c: Mapping[str, Any], probe: Mapping[str, Any]) -> Any:
+    """The `probe_port` of a probe's first tcpSocket, httpGet or grpc handler; None when it has none of them."""
+    for handler in ("tcpSocket", "httpGet", "grpc"):
+        h = probe.get(handler)
+        if isinstance(h, dict):
+            return probe_port(c, h.get("port"))
+    return None
+
+
 def _shell_vars(text: str, env: Mapping[str, str]) -> str:
     """`$VAR` and `${VAR}` replaced by the container's env values (what `sh -c` would see)."""
     import re
@@ -753,6 +817,27 @@ def mount_of(c: Mapping[str, Any], volume: str) -> tuple[int, dict[str, Any]] | 
     return None
 
 
+def volume_of(doc: dict[str, Any], name: str) -> tuple[int, dict[str, Any]] | None:
+    """(index, volume) of the first volume of the Pod called `name`."""
+    for j, v in enumerate(dicts(spec_of(doc).get("volumes"))):
+        if v.get("name") == name:
+            return j, v
+    return None
+
+
+def not_empty_dir(doc: dict[str, Any], name: str, why: str) -> Fail | None:
+    """`Fail` when the Pod has no volume `name`, or when it is not an emptyDir (the message ends with `why`,
+    the chapter's reason for one); None when `name` is an emptyDir."""
+    got = volume_of(doc, name)
+    if got is None:
+        return Fail(f"there is no volume named {name}.", path="spec.volumes",
+                    hint=f"Add `volumes: [{{name: {name}, emptyDir: {{}}}}]`.")
+    j, v = got
+    if not isinstance(v.get("emptyDir"), dict):
+        return Fail(f"volume {name} is not an emptyDir; {why}", path=f"spec.volumes[{j}]", hint="Use `emptyDir: {}`.")
+    return None
+
+
 def seconds_of(value: Any) -> float | None:
     """A duration in seconds as a learner writes it for a `sleep`: 5, "5", "5s", "0.5"; else None."""
     if isinstance(value, bool):
@@ -767,3 +852,24 @@ def seconds_of(value: Any) -> float | None:
             return None
         return got if got >= 0 else None
     return None
+
+
+# ---------------------------------------------------------------------------
+# Labs: the dict a chapter's lab cells build (the learner's predictions and what each run observed).
+# ---------------------------------------------------------------------------
+
+
+def lab_data(answer: Answer, *, built_by: str = "the lab cells build") -> dict[str, Any]:
+    """The lab's dict, or `Fail` telling the learner to run the lab cells; `built_by` names what builds it."""
+    data = answer.data
+    if not isinstance(data, dict):
+        raise Fail(f"{answer.name} must be the dict {built_by}; run the lab cells top to bottom.")
+    return data
+
+
+def lab_predictions(data: Mapping[str, Any]) -> dict[Any, Any]:
+    """The lab's non-empty `prediction` table (LAB_PREDICTION), or `Fail` asking to fill it in first."""
+    table = data.get("prediction")
+    if not isinstance(table, dict) or not table:
+        raise Fail("LAB_PREDICTION is empty.", hint="Fill in LAB_PREDICTION before running the lab.")
+    return table
