@@ -10,7 +10,7 @@ This subclass adds what the live checks need and kmock 0.8 lacks:
 - a scripted kubelet: successive GETs of a Pod return the statuses a test lists.
 
 The server runs on its own event loop in a thread, because the code under test (the official
-`kubernetes` client) is synchronous.
+`kubernetes` client) is synchronous. `live_double` and the `double` fixture connect the live checks to it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,11 @@ from typing import Any
 import aiohttp.web
 import attrs
 import kmock
+import pytest
 from kmock._internal import rendering
+
+from course.cluster.client import client_at
+from graders import live
 
 PODS = kmock.resource("", "v1", "pods")
 NAMESPACES = kmock.resource("", "v1", "namespaces")
@@ -187,8 +191,18 @@ class Double:
     def add_namespace(self, body: dict[str, Any]) -> None:
         self.kmock.objects[NAMESPACES, None, body["metadata"]["name"]] = body
 
-    def script_pod(self, name: str, statuses: list[dict[str, Any]]) -> None:
-        """Successive GETs of pod `name` show these statuses in turn (the last one repeats)."""
+    def dry_runs(self) -> list[str | None]:
+        """The dryRun parameter of each Pod create sent, in order ("All" for a dry-run, None for the real one)."""
+        return [r.params.get("dryRun") for r in self.requests("post", PODS)]
+
+    def refuse_dry_run(self, error: Any) -> None:
+        """The API server answers every dry-run Pod create with `error` (a `status(...)`)."""
+        self.kmock["post", kmock.resource("v1/pods"), kmock.params(dryRun="All")] << error
+
+    def script_pod(self, name: str, statuses: list[dict[str, Any]], exec_handler: ExecFn | None = None) -> None:
+        """Successive GETs of pod `name` show these statuses in turn (the last one repeats); execs go to the handler."""
+        if exec_handler is not None:
+            self.kmock.exec_handlers[name] = exec_handler
         remaining = list(statuses)
 
         def respond(request: rendering.Request) -> Any:
@@ -256,3 +270,25 @@ def running_double() -> Iterator[Double]:
         loop.call_soon_threadsafe(box["stop"].set)
         thread.join(10)
         loop.close()
+
+
+LIVE_TIMING = {"timeout": 0.6, "poll": 0.02, "stable": 0.0, "settle": 0.0, "retry": 0.0}
+
+
+@contextlib.contextmanager
+def live_double(monkeypatch: pytest.MonkeyPatch, timing: dict[str, float] = LIVE_TIMING) -> Iterator[Double]:
+    """The running API double with live checks connected to it, no PODCOURSE_LIVE policy and live.TIMING shortened."""
+    monkeypatch.delenv("PODCOURSE_LIVE", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    for key, value in timing.items():
+        monkeypatch.setitem(live.TIMING, key, value)
+    with running_double() as d:
+        monkeypatch.setattr(live, "CONNECT", lambda: client_at(d.url))
+        yield d
+
+
+@pytest.fixture
+def double(monkeypatch: pytest.MonkeyPatch) -> Iterator[Double]:
+    """The API double the live checks talk to (see live_double)."""
+    with live_double(monkeypatch) as d:
+        yield d

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from grader_support import edit
 
 from graders import ch1
 
@@ -107,22 +108,6 @@ def test_points_match_the_notebook() -> None:
 # ---------------------------------------------------------------------------
 
 DIGEST = "sha256:" + "b" * 64
-
-
-def edit(text: str, path: str, value: Any = None, *, delete: bool = False) -> str:
-    """The manifest with one field (dotted path, list indexes as numbers) set or deleted."""
-    import yaml
-
-    doc = yaml.safe_load(text)
-    *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
-    node = doc
-    for p in parents:
-        node = node[p]
-    if delete:
-        del node[last]
-    else:
-        node[last] = value
-    return yaml.safe_dump(doc, sort_keys=False)
 
 
 def failing(exercise: Any, answer: Any) -> tuple[float, set[str], str]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from grader_support import edit
 
 from graders import ch12
 
@@ -130,20 +131,6 @@ spec:
 
 FETCH, SHIPPER = "spec.initContainers.0", "spec.initContainers.1"
 WEB, METRICS = "spec.containers.0", "spec.containers.1"
-
-
-def edit(text: str, path: str, value: Any = None, *, delete: bool = False) -> str:
-    """The manifest with one field (dotted path, list indexes as numbers) set or deleted."""
-    doc = yaml.safe_load(text)
-    *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
-    node = doc
-    for p in parents:
-        node = node[p]
-    if delete:
-        del node[last]
-    else:
-        node[last] = value
-    return yaml.safe_dump(doc, sort_keys=False)
 
 
 def edits(text: str, *changes: tuple[Any, ...]) -> str:

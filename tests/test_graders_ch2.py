@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 import pytest
+from grader_support import score
 
 from graders import ch2, ch2lab
 
@@ -53,11 +54,6 @@ def recorded_lab() -> dict[str, Any]:
             "default": {"source": "recorded", "share_pid": False, "observed": copy.deepcopy(rec["default"]["links"])},
             "shared_pid": {"source": "recorded", "share_pid": True,
                            "observed": copy.deepcopy(rec["shared_pid"]["links"])}}
-
-
-def score(exercise: Any, answer: Any) -> tuple[float, str]:
-    points, results, _ = exercise.grade(answer, hidden=True)
-    return points, "\n".join(m for r in results for m in r.messages)
 
 
 # ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
+from grader_support import edit, failed, failed_list, score
 
 from graders import ch4, ch4lab
 
@@ -84,30 +85,6 @@ TMPFS = "cache stays in RAM with a sizeLimit of at most half of resizer's memory
 SURVIVES = {"A": "kept", "B": "lost", "C": "lost", "D": "kept", "E": "lost", "F": "kept", "G": "lost", "H": "lost"}
 
 
-def edit(text: str, path: str, value: Any = None, *, delete: bool = False) -> str:
-    """The manifest with one field (dotted path, list indexes as numbers) set or deleted."""
-    doc = yaml.safe_load(text)
-    *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
-    node = doc
-    for p in parents:
-        node = node[p]
-    if delete:
-        del node[last]
-    else:
-        node[last] = value
-    return yaml.safe_dump(doc, sort_keys=False)
-
-
-def score(exercise: Any, answer: Any) -> tuple[float, str]:
-    points, results, _ = exercise.grade(answer, hidden=True)
-    return points, "\n".join(m for r in results for m in r.messages)
-
-
-def failed(exercise: Any, answer: Any) -> list[str]:
-    _, results, _ = exercise.grade(answer, hidden=True)
-    return [r.case.name for r in results if not r.passed]
-
-
 # ---------------------------------------------------------------------------
 # Reference answers and empty answers
 # ---------------------------------------------------------------------------
@@ -173,7 +150,7 @@ LOG_CASES = [
 @pytest.mark.parametrize(("answer", "fails", "says"), [c[1:] for c in LOG_CASES], ids=[c[0] for c in LOG_CASES])
 def test_log_collection_mistakes(answer: str, fails: set[str], says: str) -> None:
     """Does each log-collection mistake fail exactly its cases, with a message saying what to change?"""
-    assert set(failed(ch4.log_collection, answer)) == fails
+    assert failed(ch4.log_collection, answer) == fails
     assert says in score(ch4.log_collection, answer)[1]
 
 
@@ -228,7 +205,7 @@ CONFIG_CASES = [
                          ids=[c[0] for c in CONFIG_CASES])
 def test_config_distribution_mistakes(answer: str, fails: set[str], says: str) -> None:
     """Does each config-distribution mistake fail exactly its cases, with a message saying what to change?"""
-    assert set(failed(ch4.config_distribution, answer)) == fails
+    assert failed(ch4.config_distribution, answer) == fails
     assert says in score(ch4.config_distribution, answer)[1]
 
 
@@ -276,7 +253,7 @@ FIX_CASES = [
 @pytest.mark.parametrize(("answer", "fails", "says"), [c[1:] for c in FIX_CASES], ids=[c[0] for c in FIX_CASES])
 def test_fix_mounts_mistakes(answer: str, fails: set[str], says: str) -> None:
     """Does each incomplete or over-eager fix fail exactly its cases, quoting the checker where it applies?"""
-    assert set(failed(ch4.fix_mounts, answer)) == fails
+    assert failed(ch4.fix_mounts, answer) == fails
     assert says in score(ch4.fix_mounts, answer)[1]
 
 
@@ -398,7 +375,7 @@ def test_log_collection_alternatives(answer: str) -> None:
 @pytest.mark.parametrize(("answer", "fails", "says"), [b[1:] for b in LOG_BREAKS], ids=[b[0] for b in LOG_BREAKS])
 def test_log_collection_requirements(answer: str, fails: set[str], says: str) -> None:
     """Does breaking one more requirement of the log Pod lose exactly its case, with a message naming the fix?"""
-    assert set(failed(ch4.log_collection, answer)) == fails
+    assert failed(ch4.log_collection, answer) == fails
     points, text = score(ch4.log_collection, answer)
     assert points == ch4.log_collection.max_points - len(fails) and says in text
 
@@ -443,7 +420,7 @@ def test_config_distribution_alternatives(answer: str) -> None:
                          ids=[b[0] for b in CONFIG_BREAKS])
 def test_config_distribution_requirements(answer: str, fails: set[str], says: str) -> None:
     """Does an init container that writes nothing, or any other broken requirement, lose exactly its case?"""
-    assert set(failed(ch4.config_distribution, answer)) == fails
+    assert failed(ch4.config_distribution, answer) == fails
     points, text = score(ch4.config_distribution, answer)
     assert points == ch4.config_distribution.max_points - len(fails) and says in text
 
@@ -472,7 +449,7 @@ def test_fix_mounts_alternatives(answer: str) -> None:
 @pytest.mark.parametrize(("answer", "fails", "says"), [b[1:] for b in FIX_BREAKS], ids=[b[0] for b in FIX_BREAKS])
 def test_fix_mounts_requirements(answer: str, fails: set[str], says: str) -> None:
     """Does changing what the task says to keep lose exactly the keep case, naming what to restore?"""
-    assert set(failed(ch4.fix_mounts, answer)) == fails
+    assert failed(ch4.fix_mounts, answer) == fails
     points, text = score(ch4.fix_mounts, answer)
     assert points == ch4.fix_mounts.max_points - len(fails) and says in text
 
@@ -491,6 +468,6 @@ def test_lifetime_alternatives(answer: dict[str, Any]) -> None:
 def test_lifetime_each_situation(letter: str) -> None:
     """Does one wrong prediction lose exactly its point and explain that situation?"""
     answer = {**SURVIVES, letter: {"kept": "lost", "lost": "kept"}[SURVIVES[letter]]}
-    assert failed(ch4.lifetime, answer) == [f"situation {letter}"]
+    assert failed_list(ch4.lifetime, answer) == [f"situation {letter}"]
     points, text = score(ch4.lifetime, answer)
     assert points == 7 and ch4.LIFETIME[letter][1] in text

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 import pytest
+from grader_support import failed, score
 
 from graders import ch5, ch5lab, ch5tool
 
@@ -82,16 +83,6 @@ DIAGNOSIS = {"reloader_can_signal_web": False, "namespace_signals_need": "pid", 
              "pss_check": "hostNamespaces", "path": "spec.hostIPC"}
 
 PREDICTION = {key: want for key, (want, _) in ch5.LAB_TRUTH.items()}
-
-
-def score(exercise: Any, answer: Any) -> tuple[float, str]:
-    points, results, _ = exercise.grade(answer, hidden=True)
-    return points, "\n".join(m for r in results for m in r.messages)
-
-
-def failed(exercise: Any, answer: Any) -> set[str]:
-    _, results, _ = exercise.grade(answer, hidden=True)
-    return {r.case.name for r in results if not r.passed}
 
 
 def edit(text: str, old: str, new: str) -> str:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 import yaml
+from grader_support import BOMB, edit, failed, score
 
 from course import check_text
 from graders import ch7
@@ -65,32 +66,6 @@ OUTCOMES = {"A": "restart", "B": "not ready", "C": "nothing", "D": "nothing", "E
             "G": "restart", "H": "nothing"}
 
 
-def edit(text: str, path: str, value: Any = None, *, delete: bool = False) -> str:
-    """The manifest with one field (dotted path, list indexes as numbers) set, appended or deleted."""
-    doc = yaml.safe_load(text)
-    *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
-    node = doc
-    for p in parents:
-        node = node[p]
-    if delete:
-        del node[last]
-    elif isinstance(node, list) and last == len(node):
-        node.append(value)
-    else:
-        node[last] = value
-    return yaml.safe_dump(doc, sort_keys=False)
-
-
-def score(exercise: Any, answer: Any) -> tuple[float, str]:
-    points, results, _ = exercise.grade(answer, hidden=True)
-    return points, "\n".join(m for r in results for m in r.messages)
-
-
-def failed(exercise: Any, answer: Any) -> set[str]:
-    _, results, _ = exercise.grade(answer, hidden=True)
-    return {r.case.name for r in results if not r.passed}
-
-
 # ---------------------------------------------------------------------------
 # Reference answers, empty and hostile answers
 # ---------------------------------------------------------------------------
@@ -112,9 +87,6 @@ def test_reference_answers_are_what_the_notebook_holds() -> None:
         assert not [f for f in check_text(text, preset="ch7")[0].findings if f.severity == "error"]
 
 
-BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
-    for p, c in zip("abcdefgh", "bcdefghi", strict=True))
 HOSTILE = [None, "", "\n# YOUR ANSWER HERE\n", {}, [], 42, 1e308, True, "[1, 2", b"\xff\xfe", "- a\n- b", "::",
            "kind: Service\napiVersion: v1\nmetadata: {name: shop-web}\n",
            "apiVersion: v1\nkind: Pod\n---\napiVersion: v1\nkind: Pod\n",

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
+from grader_support import edit, failed, score
 
 from course import check_text
 from course.checker.qos import qos_class
@@ -62,30 +63,6 @@ EFFECTIVE = {"A": {"cpu": "1", "memory": "320Mi"}, "B": {"cpu": "800m", "memory"
 
 REFERENCE = [(ch8.fix_units, FIXED_UNITS), (ch8.effective, EFFECTIVE), (ch8.qos_classes, QOS_CLASSES),
              (ch8.guaranteed, GUARANTEED_POD)]
-
-
-def edit(text: str, path: str, value: Any = None, *, delete: bool = False) -> str:
-    """The manifest with one field (dotted path, list indexes as numbers) set or deleted."""
-    doc = yaml.safe_load(text)
-    *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
-    node = doc
-    for p in parents:
-        node = node[p]
-    if delete:
-        del node[last]
-    else:
-        node[last] = value
-    return yaml.safe_dump(doc, sort_keys=False)
-
-
-def score(exercise: Any, answer: Any) -> tuple[float, str]:
-    points, results, _ = exercise.grade(answer, hidden=True)
-    return points, "\n".join(m for r in results for m in r.messages)
-
-
-def failed(exercise: Any, answer: Any) -> set[str]:
-    _, results, _ = exercise.grade(answer, hidden=True)
-    return {r.case.name for r in results if not r.passed}
 
 
 # ---------------------------------------------------------------------------

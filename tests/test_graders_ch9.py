@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from grader_support import case, edit, failed, score
 
 from course import check_text
 from graders import ch9
@@ -113,34 +114,6 @@ REFERENCE = {
     "ch9.harden_web": HARDENED_POD,
     "ch9.port80": PORT80_POD,
 }
-
-
-def edit(text: str, path: str, value: Any = None, *, delete: bool = False) -> str:
-    """The manifest with one field (dotted path, list indexes as numbers) set or deleted."""
-    doc = yaml.safe_load(text)
-    *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
-    node = doc
-    for p in parents:
-        node = node.setdefault(p, {}) if isinstance(node, dict) else node[p]
-    if delete:
-        del node[last]
-    else:
-        node[last] = value
-    return yaml.safe_dump(doc, sort_keys=False)
-
-
-def score(exercise: Any, answer: Any) -> tuple[float, str]:
-    points, results, _ = exercise.grade(answer, hidden=True)
-    return points, "\n".join(m for r in results for m in r.messages)
-
-
-def failed(exercise: Any, answer: Any) -> set[str]:
-    _, results, _ = exercise.grade(answer, hidden=True)
-    return {r.case.name for r in results if not r.passed}
-
-
-def case(exercise: Any, start: str) -> str:
-    return next(c.name for c in exercise.cases if c.name.startswith(start))
 
 
 # ---------------------------------------------------------------------------

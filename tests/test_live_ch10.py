@@ -11,14 +11,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import kmock
 import pytest
 import yaml
-from kube_double import NAMESPACES, PODS, status
+from grader_support import assert_passes, assert_refused, live_results, pod_status, policies, uncontacted, unreachable
+from grader_support import container_status as cs
+from kube_double import NAMESPACES, PODS, double  # noqa: F401  (the API double fixture)
 from test_graders_ch10 import BILLING_POD, SHOP_POD, edit, move
-from test_live_graders import DEAD, double  # noqa: F401  (the API double fixture)
 
-from course.cluster.client import client_at
 from graders import ch10, live
 
 NAME = "shop"
@@ -29,37 +28,22 @@ URL = "spec.containers.0.env.0.value"
 RUN = {"running": {"startedAt": "2026-01-01T12:00:05Z"}}
 
 
-def cs(name: str, state: dict[str, Any], *, ready: bool = False, started: bool | None = None,
-       restarts: int = 0) -> dict[str, Any]:
-    return {"name": name, "image": "busybox:1.35", "imageID": "", "ready": ready, "restartCount": restarts,
-            "started": ready if started is None else started, "state": state}
-
-
-def pod_status(phase: str, ready: bool, inits: list[dict[str, Any]], regular: list[dict[str, Any]],
-               initialized: bool = True) -> dict[str, Any]:
-    conds = [{"type": "PodScheduled", "status": "True"}, {"type": "PodReadyToStartContainers", "status": "True"},
-             {"type": "Initialized", "status": "True" if initialized else "False"},
-             {"type": "ContainersReady", "status": "True" if ready else "False"},
-             {"type": "Ready", "status": "True" if ready else "False"}]
-    return {"phase": phase, "conditions": conds, "qosClass": "BestEffort", "initContainerStatuses": inits,
-            "containerStatuses": regular}
-
-
 def starting() -> dict[str, Any]:
     """db-ambassador started, its startupProbe not yet passed; app waits."""
     return pod_status("Pending", False, [cs("db-ambassador", RUN, started=False)],
                       [cs("app", {"waiting": {"reason": "PodInitializing"}}),
-                       cs(ch10.UPSTREAM, {"waiting": {"reason": "PodInitializing"}})], initialized=False)
+                       cs(ch10.UPSTREAM, {"waiting": {"reason": "PodInitializing"}})],
+                      initialized=False, qos="BestEffort")
 
 
 def ready(restarts: int = 0) -> dict[str, Any]:
     return pod_status("Running", True, [cs("db-ambassador", RUN, ready=True, started=True, restarts=restarts)],
-                      [cs("app", RUN, ready=True), cs(ch10.UPSTREAM, RUN, ready=True)])
+                      [cs("app", RUN, ready=True), cs(ch10.UPSTREAM, RUN, ready=True)], qos="BestEffort")
 
 
 def ready_ambassador_regular() -> dict[str, Any]:
     return pod_status("Running", True, [], [cs("db-ambassador", RUN, ready=True), cs("app", RUN, ready=True),
-                                            cs(ch10.UPSTREAM, RUN, ready=True)])
+                                            cs(ch10.UPSTREAM, RUN, ready=True)], qos="BestEffort")
 
 
 # ---------------------------------------------------------------- exec
@@ -78,13 +62,11 @@ def through_ambassador(container: str, command: list[str]) -> tuple[str, str, in
 
 
 def setup(double: Any, statuses: list[dict[str, Any]]) -> None:  # noqa: F811
-    double.script_pod(NAME, statuses)
-    double.kmock.exec_handlers[NAME] = through_ambassador
+    double.script_pod(NAME, statuses, through_ambassador)
 
 
 def grade(answer: Any = SHOP_POD) -> tuple[float, list[tuple[bool, list[str]]]]:
-    score = ch10.ambassador_live(answer)
-    return float(score), [(r.passed, r.messages) for r in score.results]
+    return live_results(ch10.ambassador_live, answer)
 
 
 # ---------------------------------------------------------------- success
@@ -93,13 +75,9 @@ def grade(answer: Any = SHOP_POD) -> tuple[float, list[tuple[bool, list[str]]]]:
 def test_reference_passes(double, capfd):  # noqa: F811
     """Does the reference Pod earn 3/3 when it starts, becomes Ready and app reaches the database via localhost?"""
     setup(double, [starting(), ready()])
-    points, cases = grade()
-    out = capfd.readouterr()
-    assert points == ch10.ambassador_live.max_points == 3, out.out
-    assert all(ok for ok, _ in cases)
-    assert out.err == ""
-    assert "Live check - the app reaches its database through the ambassador: 3/3 points" in out.out
-    assert double.namespaces() == {}
+    assert ch10.ambassador_live.max_points == 3
+    assert_passes(double, capfd, grade(), ch10.ambassador_live.max_points,
+                  "Live check - the app reaches its database through the ambassador: 3/3 points")
 
 
 def test_sent_pod_forwards_to_the_stand_in_database(double, capfd):  # noqa: F811
@@ -109,7 +87,7 @@ def test_sent_pod_forwards_to_the_stand_in_database(double, capfd):  # noqa: F81
     ns = next(r.data for r in double.requests("post", NAMESPACES))
     assert ns["metadata"]["name"].startswith("podcourse-ch10-shop-")
     posts = double.requests("post", PODS)
-    assert [r.params.get("dryRun") for r in posts] == ["All", None]
+    assert double.dry_runs() == ["All", None]
     spec = posts[1].data["spec"]
     (amb,) = spec["initContainers"]
     assert amb["name"] == "db-ambassador" and amb["restartPolicy"] == "Always"
@@ -190,12 +168,10 @@ def test_timeout_while_starting(double, capfd):  # noqa: F811
 
 def test_plain_init_ambassador_fails_without_a_cluster(monkeypatch, capfd):
     """Is a plain-init ambassador (stuck in Init:0/1 forever) refused before anything is sent, even in auto?"""
-    monkeypatch.delenv("PODCOURSE_LIVE", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: pytest.fail("a cluster was contacted"))
     answer = edit(move(SHOP_POD, "initContainers", "initContainers"), "spec.initContainers.0.startupProbe",
                   delete=True)
-    assert float(ch10.ambassador_live(answer)) == 0
-    out = capfd.readouterr()
+    got, out = uncontacted(monkeypatch, capfd, ch10.ambassador_live, answer)
+    assert got == 0
     assert "wait in Init:0/1 forever" in out.out and "spec.initContainers[0].restartPolicy" in out.out
     assert out.err == ""
 
@@ -206,26 +182,16 @@ def test_plain_init_ambassador_fails_without_a_cluster(monkeypatch, capfd):
 def test_api_refusal(double, capfd):  # noqa: F811
     """Does a refusal of the API server (403 Pod Security) fail the run case with its message, creating nothing?"""
     text = 'pods "shop" is forbidden: violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true)'
-    double.kmock["post", kmock.resource("v1/pods"), kmock.params(dryRun="All")] << status(403, "Forbidden", text)
-    points, cases = grade()
-    assert points == 0 and text in cases[0][1][0] and "(live-forbidden-pss)" in cases[0][1][0]
-    assert [r.params.get("dryRun") for r in double.requests("post", PODS)] == ["All"]
-    assert double.namespaces() == {} and capfd.readouterr().err == ""
+    assert_refused(double, capfd, grade, text)
 
 
 # ---------------------------------------------------------------- policies and answers that cannot run
 
 
-@pytest.mark.parametrize(("policy", "points", "text"), [
-    ("auto", 3, "live check skipped: no cluster"), ("required", 0, "live check failed: no cluster"),
-    ("off", 3, "live check off (PODCOURSE_LIVE=off)")])
+@pytest.mark.parametrize(("policy", "points", "text"), policies(3))
 def test_policy_without_cluster(monkeypatch, capfd, policy, points, text):
     """Does a missing cluster pass with a notice (auto, off) or fail with the reason (required)?"""
-    monkeypatch.setenv("PODCOURSE_LIVE", policy)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: client_at(DEAD))
-    got = float(ch10.ambassador_live(SHOP_POD))
-    out = capfd.readouterr()
+    got, out = unreachable(monkeypatch, capfd, ch10.ambassador_live, SHOP_POD, policy)
     assert got == points and text in out.out and out.err == ""
 
 
@@ -241,10 +207,8 @@ NOT_RUNNABLE = [
 @pytest.mark.parametrize(("answer", "text"), NOT_RUNNABLE)
 def test_unrunnable_answers_fail_without_a_cluster(monkeypatch, capfd, answer, text):
     """Does an answer that cannot run earn 0 even when auto would skip, saying what to change?"""
-    monkeypatch.delenv("PODCOURSE_LIVE", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: pytest.fail("a cluster was contacted"))
-    assert float(ch10.ambassador_live(answer)) == 0
-    out = capfd.readouterr()
+    got, out = uncontacted(monkeypatch, capfd, ch10.ambassador_live, answer)
+    assert got == 0
     assert text in out.out and out.err == ""
 
 
@@ -270,7 +234,8 @@ STATUS = "/var/run/billing/status.txt"
 
 
 def billing_ready() -> dict[str, Any]:
-    return pod_status("Running", True, [], [cs("billing", RUN, ready=True), cs("metrics-adapter", RUN, ready=True)])
+    return pod_status("Running", True, [], [cs("billing", RUN, ready=True), cs("metrics-adapter", RUN, ready=True)],
+                      qos="BestEffort")
 
 
 class Kubelet:
@@ -315,8 +280,7 @@ def setup_billing(double: Any, kubelet: Kubelet | None = None) -> Kubelet:  # no
 
 
 def grade_billing(answer: Any = BILLING_POD) -> tuple[float, list[tuple[bool, list[str]]]]:
-    score = ch10.adapter_live(answer)
-    return float(score), [(r.passed, r.messages) for r in score.results]
+    return live_results(ch10.adapter_live, answer)
 
 
 def test_adapter_reference_passes(double, capfd):  # noqa: F811
@@ -418,25 +382,17 @@ def test_adapter_without_a_status_mount(double):  # noqa: F811
 
 def test_adapter_plain_init_fails_without_a_cluster(monkeypatch, capfd):
     """Is a plain-init adapter (billing would wait in Init:0/1 forever) refused before anything is sent?"""
-    monkeypatch.delenv("PODCOURSE_LIVE", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: pytest.fail("a cluster was contacted"))
     doc = yaml.safe_load(BILLING_POD)
     doc["spec"]["initContainers"] = [doc["spec"]["containers"].pop(1)]
-    assert float(ch10.adapter_live(yaml.safe_dump(doc))) == 0
-    out = capfd.readouterr()
+    got, out = uncontacted(monkeypatch, capfd, ch10.adapter_live, yaml.safe_dump(doc))
+    assert got == 0
     assert "Init:0/1 forever" in out.out and "spec.initContainers[0].restartPolicy" in out.out and out.err == ""
 
 
-@pytest.mark.parametrize(("policy", "points", "text"), [
-    ("auto", 3, "live check skipped: no cluster"), ("required", 0, "live check failed: no cluster"),
-    ("off", 3, "live check off (PODCOURSE_LIVE=off)")])
+@pytest.mark.parametrize(("policy", "points", "text"), policies(3))
 def test_adapter_policy_without_cluster(monkeypatch, capfd, policy, points, text):
     """Does a missing cluster give the adapter check a notice (auto, off) or a failure with the reason (required)?"""
-    monkeypatch.setenv("PODCOURSE_LIVE", policy)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: client_at(DEAD))
-    got = float(ch10.adapter_live(BILLING_POD))
-    out = capfd.readouterr()
+    got, out = unreachable(monkeypatch, capfd, ch10.adapter_live, BILLING_POD, policy)
     assert got == points and text in out.out and out.err == ""
 
 
@@ -458,8 +414,6 @@ def test_adapter_skipped_scores_zero_when_grading_without_a_cluster(monkeypatch,
 ])
 def test_adapter_unrunnable_answers_fail_without_a_cluster(monkeypatch, capfd, answer, text):
     """Does an adapter answer that cannot run earn 0 even when auto would skip, saying what to change?"""
-    monkeypatch.delenv("PODCOURSE_LIVE", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: pytest.fail("a cluster was contacted"))
-    assert float(ch10.adapter_live(answer)) == 0
-    out = capfd.readouterr()
+    got, out = uncontacted(monkeypatch, capfd, ch10.adapter_live, answer)
+    assert got == 0
     assert text in out.out and out.err == ""

@@ -10,11 +10,11 @@ from typing import Any
 
 import kmock
 import pytest
-from kube_double import NAMESPACES, PODS, status
+from grader_support import assert_passes, assert_refused, live_results, pod_status, policies, uncontacted, unreachable
+from grader_support import container_status as cs
+from kube_double import NAMESPACES, PODS, double  # noqa: F401  (the API double fixture)
 from test_graders_ch11 import FIXED_POD, edit
-from test_live_graders import DEAD, double  # noqa: F401  (the API double fixture)
 
-from course.cluster.client import client_at
 from graders import ch11, live
 
 NAME = "web"
@@ -26,32 +26,15 @@ QUOTAS = kmock.resource("", "v1", "resourcequotas")
 RUN = {"running": {"startedAt": "2026-12-03T09:00:05Z"}}
 
 
-def cs(name: str, state: dict[str, Any], *, ready: bool = False, restarts: int = 0,
-       last: dict[str, Any] | None = None, image: str = "busybox:1.35") -> dict[str, Any]:
-    out = {"name": name, "image": image, "imageID": "", "ready": ready, "restartCount": restarts,
-           "started": "running" in state, "state": state}
-    if last:
-        out["lastState"] = last
-    return out
-
-
-def pod_status(phase: str, ready: bool, regular: list[dict[str, Any]]) -> dict[str, Any]:
-    conds = [{"type": "PodScheduled", "status": "True"}, {"type": "PodReadyToStartContainers", "status": "True"},
-             {"type": "Initialized", "status": "True"},
-             {"type": "ContainersReady", "status": "True" if ready else "False"},
-             {"type": "Ready", "status": "True" if ready else "False"}]
-    return {"phase": phase, "conditions": conds, "qosClass": "Burstable", "containerStatuses": regular}
-
-
 def ready(restarts: int = 0) -> dict[str, Any]:
-    return pod_status("Running", True, [cs("web", RUN, ready=True, image="nginx:1.22"),
-                                        cs("heartbeat", RUN, ready=True, restarts=restarts)])
+    return pod_status("Running", True, None, [cs("web", RUN, ready=True, image="nginx:1.22"),
+                                              cs("heartbeat", RUN, ready=True, restarts=restarts)])
 
 
 def heartbeat_crashing() -> dict[str, Any]:
     """heartbeat ran `sleeep`: sh exits 127 and the kubelet backs off."""
-    last = {"terminated": {"exitCode": 127, "reason": "Error"}}
-    return pod_status("Running", False, [
+    last = {"exitCode": 127, "reason": "Error"}
+    return pod_status("Running", False, None, [
         cs("web", RUN, ready=True, image="nginx:1.22"),
         cs("heartbeat", {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 10s restarting failed "
                                      "container=heartbeat pod=web_ns(uid)"}}, restarts=2, last=last)])
@@ -71,8 +54,7 @@ def setup(double: Any, statuses: list[dict[str, Any]], broken: list[dict[str, An
 
 
 def grade(answer: Any = FIXED_POD) -> tuple[float, list[tuple[bool, list[str]]]]:
-    score = ch11.fix_live(answer)
-    return float(score), [(r.passed, r.messages) for r in score.results]
+    return live_results(ch11.fix_live, answer)
 
 
 # ---------------------------------------------------------------- success
@@ -81,13 +63,9 @@ def grade(answer: Any = FIXED_POD) -> tuple[float, list[tuple[bool, list[str]]]]
 def test_reference_passes(double, capfd):  # noqa: F811
     """Does the repaired Pod earn 3/3 when it becomes Ready and stays so, the broken one staying Pending?"""
     setup(double, [ready()])
-    points, cases = grade()
-    out = capfd.readouterr()
-    assert points == ch11.fix_live.max_points == 3, out.out
-    assert all(ok for ok, _ in cases)
-    assert out.err == ""
-    assert "Live check - the repaired Pod becomes Ready: 3/3 points" in out.out
-    assert double.namespaces() == {}
+    assert ch11.fix_live.max_points == 3
+    assert_passes(double, capfd, grade(), ch11.fix_live.max_points,
+                  "Live check - the repaired Pod becomes Ready: 3/3 points")
 
 
 def test_sent_pods_are_the_learners_and_the_given_one(double):  # noqa: F811
@@ -179,26 +157,16 @@ def test_timeout_while_pending(double, capfd):  # noqa: F811
 def test_api_refusal(double, capfd):  # noqa: F811
     """Does a refusal of the API server (403 Pod Security) fail the run case with its message, creating nothing?"""
     text = 'pods "web" is forbidden: violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true)'
-    double.kmock["post", kmock.resource("v1/pods"), kmock.params(dryRun="All")] << status(403, "Forbidden", text)
-    points, cases = grade()
-    assert points == 0 and text in cases[0][1][0] and "(live-forbidden-pss)" in cases[0][1][0]
-    assert [r.params.get("dryRun") for r in double.requests("post", PODS)] == ["All"]
-    assert double.namespaces() == {} and capfd.readouterr().err == ""
+    assert_refused(double, capfd, grade, text)
 
 
 # ---------------------------------------------------------------- policies and answers that cannot run
 
 
-@pytest.mark.parametrize(("policy", "points", "text"), [
-    ("auto", 3, "live check skipped: no cluster"), ("required", 0, "live check failed: no cluster"),
-    ("off", 3, "live check off (PODCOURSE_LIVE=off)")])
+@pytest.mark.parametrize(("policy", "points", "text"), policies(3))
 def test_policy_without_cluster(monkeypatch, capfd, policy, points, text):
     """Does a missing cluster pass with a notice (auto, off) or fail with the reason (required)?"""
-    monkeypatch.setenv("PODCOURSE_LIVE", policy)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: client_at(DEAD))
-    got = float(ch11.fix_live(FIXED_POD))
-    out = capfd.readouterr()
+    got, out = unreachable(monkeypatch, capfd, ch11.fix_live, FIXED_POD, policy)
     assert got == points and text in out.out and out.err == ""
 
 
@@ -214,10 +182,8 @@ NOT_RUNNABLE = [
 @pytest.mark.parametrize(("answer", "text"), NOT_RUNNABLE)
 def test_unrunnable_answers_fail_without_a_cluster(monkeypatch, capfd, answer, text):
     """Does an answer that cannot run earn 0 even when auto would skip, saying what to change?"""
-    monkeypatch.delenv("PODCOURSE_LIVE", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: pytest.fail("a cluster was contacted"))
-    assert float(ch11.fix_live(answer)) == 0
-    out = capfd.readouterr()
+    got, out = uncontacted(monkeypatch, capfd, ch11.fix_live, answer)
+    assert got == 0
     assert text in out.out and out.err == ""
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kube_double import NAMESPACES, PODS
+from grader_support import container_status as cs
+from grader_support import live_results, pod_status, policies, uncontacted, unreachable
+from kube_double import NAMESPACES, PODS, double  # noqa: F401  (the API double fixture)
 from test_graders_ch12 import FETCH, SHIPPER, STOREFRONT, WEB, edit, edits
-from test_live_graders import DEAD, double  # noqa: F401  (the API double fixture)
 
-from course.cluster.client import client_at
 from graders import ch12, live
 
 NAME = "storefront"
@@ -23,32 +23,18 @@ DONE = {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": "2026-
                        "finishedAt": "2026-01-01T12:00:02Z"}}
 
 
-def cs(name: str, state: dict[str, Any], *, ready: bool = False, started: bool | None = None,
-       restarts: int = 0) -> dict[str, Any]:
-    return {"name": name, "image": "busybox:1.35", "imageID": "", "ready": ready, "restartCount": restarts,
-            "started": ready if started is None else started, "state": state}
-
-
-def pod_status(ready: bool, inits: list[dict[str, Any]], regular: list[dict[str, Any]], *,
-               qos: str = "Guaranteed", phase: str = "Running") -> dict[str, Any]:
-    conds = [{"type": t, "status": "True"} for t in ("PodScheduled", "PodReadyToStartContainers", "Initialized")]
-    conds += [{"type": t, "status": "True" if ready else "False"} for t in ("ContainersReady", "Ready")]
-    return {"phase": phase, "conditions": conds, "qosClass": qos, "initContainerStatuses": inits,
-            "containerStatuses": regular}
-
-
 def ready(*, qos: str = "Guaranteed", restarts: int = 0, web_started: str = "2026-01-01T12:00:05Z",
           shipper_regular: bool = False) -> dict[str, Any]:
     web = cs("web", {"running": {"startedAt": web_started}}, ready=True)
     shipper = cs("log-shipper", RUN, ready=True, started=True, restarts=restarts)
     inits = [cs("fetch-config", DONE)] + ([] if shipper_regular else [shipper])
     regular = [web, cs("metrics", RUN, ready=True)] + ([shipper] if shipper_regular else [])
-    return pod_status(True, inits, regular, qos=qos)
+    return pod_status("Running", True, inits, regular, qos=qos)
 
 
 def starting() -> dict[str, Any]:
-    return pod_status(False, [cs("fetch-config", DONE), cs("log-shipper", RUN, started=True)],
-                      [cs("web", RUN, started=False), cs("metrics", RUN, ready=True)], phase="Running")
+    return pod_status("Running", False, [cs("fetch-config", DONE), cs("log-shipper", RUN, started=True)],
+                      [cs("web", RUN, started=False), cs("metrics", RUN, ready=True)], qos="Guaranteed")
 
 
 def kubelet(*, config: bool = True, log_lines: bool = True, writable: bool = False) -> Any:
@@ -65,13 +51,11 @@ def kubelet(*, config: bool = True, log_lines: bool = True, writable: bool = Fal
 
 
 def setup(double: Any, statuses: list[dict[str, Any]], **kw: Any) -> None:  # noqa: F811
-    double.script_pod(NAME, statuses)
-    double.kmock.exec_handlers[NAME] = kubelet(**kw)
+    double.script_pod(NAME, statuses, kubelet(**kw))
 
 
 def grade(answer: Any = STOREFRONT) -> tuple[float, list[tuple[bool, list[str]]]]:
-    score = ch12.storefront_live(answer)
-    return float(score), [(r.passed, r.messages) for r in score.results]
+    return live_results(ch12.storefront_live, answer)
 
 
 def test_reference_passes(double, capfd):  # noqa: F811
@@ -157,22 +141,15 @@ NOT_RUNNABLE = [
 @pytest.mark.parametrize(("answer", "text"), NOT_RUNNABLE)
 def test_unrunnable_answers_fail_without_a_cluster(monkeypatch, capfd, answer, text):
     """Does an answer that cannot run earn 0 even when auto would skip, saying what to change?"""
-    monkeypatch.delenv("PODCOURSE_LIVE", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: pytest.fail("a cluster was contacted"))
-    assert float(ch12.storefront_live(answer)) == 0
-    out = capfd.readouterr()
+    got, out = uncontacted(monkeypatch, capfd, ch12.storefront_live, answer)
+    assert got == 0
     assert text in out.out and out.err == ""
 
 
-@pytest.mark.parametrize(("policy", "points", "text"), [
-    ("auto", 4, "live check skipped: no cluster"), ("required", 0, "live check failed: no cluster")])
+@pytest.mark.parametrize(("policy", "points", "text"), policies(4, off=False))
 def test_policy_without_cluster(monkeypatch, capfd, policy, points, text):
     """Does a missing cluster pass with a notice (auto) or fail with the reason (required)?"""
-    monkeypatch.setenv("PODCOURSE_LIVE", policy)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: client_at(DEAD))
-    got = float(ch12.storefront_live(STOREFRONT))
-    out = capfd.readouterr()
+    got, out = unreachable(monkeypatch, capfd, ch12.storefront_live, STOREFRONT, policy)
     assert got == points and text in out.out and out.err == ""
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import kmock
 import pytest
 import yaml
-from kube_double import NAMESPACES, PODS, status
-from test_live_graders import DEAD, double  # noqa: F401  (the API double fixture)
+from grader_support import assert_passes, live_results, pod_status, policies, uncontacted, unreachable
+from grader_support import container_status as cs
+from kube_double import NAMESPACES, PODS, double, status  # noqa: F401  (the API double fixture)
+from test_graders_ch6 import move_proxy_to_containers
 
-from course.cluster.client import client_at
 from graders import ch6, live
 
 NAME = "orders"
@@ -50,11 +50,7 @@ spec:
 
 def proxy_as_regular_container(text: str = ORDERS_POD) -> str:
     """The Compose habit: db-proxy a regular container next to app (the API server accepts it)."""
-    doc = yaml.safe_load(text)
-    proxy = doc["spec"]["initContainers"].pop(0)
-    proxy.pop("restartPolicy")
-    doc["spec"]["containers"].insert(0, proxy)
-    return yaml.safe_dump(doc, sort_keys=False)
+    return move_proxy_to_containers(text)
 
 
 # ---------------------------------------------------------------- realistic statuses
@@ -62,25 +58,6 @@ def proxy_as_regular_container(text: str = ORDERS_POD) -> str:
 RUN = {"running": {"startedAt": "2026-01-01T12:00:05Z"}}
 DONE = {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": "2026-01-01T12:00:03Z",
                        "finishedAt": "2026-01-01T12:00:04Z"}}
-
-
-def cs(name: str, state: dict[str, Any], *, ready: bool = False, started: bool | None = None, restarts: int = 0,
-       last: dict[str, Any] | None = None) -> dict[str, Any]:
-    out = {"name": name, "image": "busybox:1.35", "imageID": "", "ready": ready, "restartCount": restarts,
-           "started": ready if started is None else started, "state": state}
-    if last is not None:
-        out["lastState"] = {"terminated": last}
-    return out
-
-
-def pod_status(phase: str, ready: bool, inits: list[dict[str, Any]], regular: list[dict[str, Any]],
-               initialized: bool = True) -> dict[str, Any]:
-    conds = [{"type": "PodScheduled", "status": "True"}, {"type": "PodReadyToStartContainers", "status": "True"},
-             {"type": "Initialized", "status": "True" if initialized else "False"},
-             {"type": "ContainersReady", "status": "True" if ready else "False"},
-             {"type": "Ready", "status": "True" if ready else "False"}]
-    return {"phase": phase, "conditions": conds, "qosClass": "Burstable", "initContainerStatuses": inits,
-            "containerStatuses": regular}
 
 
 def initializing() -> dict[str, Any]:
@@ -131,13 +108,11 @@ def exec_with(order: str, *, code: int = 0) -> Any:
 
 
 def setup(double: Any, statuses: list[dict[str, Any]], order: str = ORDER, code: int = 0) -> None:  # noqa: F811
-    double.script_pod(NAME, statuses)
-    double.kmock.exec_handlers[NAME] = exec_with(order, code=code)
+    double.script_pod(NAME, statuses, exec_with(order, code=code))
 
 
 def grade(answer: Any = ORDERS_POD) -> tuple[float, list[tuple[bool, list[str]]]]:
-    score = ch6.orders_live(answer)
-    return float(score), [(r.passed, r.messages) for r in score.results]
+    return live_results(ch6.orders_live, answer)
 
 
 # ---------------------------------------------------------------- success
@@ -146,13 +121,9 @@ def grade(answer: Any = ORDERS_POD) -> tuple[float, list[tuple[bool, list[str]]]
 def test_reference_passes(double, capfd):  # noqa: F811
     """Does the reference Pod earn 3/3 when it initialises, becomes Ready and started in order?"""
     setup(double, [initializing(), ready()])
-    points, cases = grade()
-    out = capfd.readouterr()
-    assert points == ch6.orders_live.max_points == 3, out.out
-    assert all(ok for ok, _ in cases)
-    assert out.err == ""
-    assert "Live check - init order and a native sidecar: 3/3 points" in out.out
-    assert double.namespaces() == {}
+    assert ch6.orders_live.max_points == 3
+    assert_passes(double, capfd, grade(), ch6.orders_live.max_points,
+                  "Live check - init order and a native sidecar: 3/3 points")
 
 
 def test_sent_pod_keeps_the_structure_and_runs_stand_ins(double, capfd):  # noqa: F811
@@ -163,7 +134,7 @@ def test_sent_pod_keeps_the_structure_and_runs_stand_ins(double, capfd):  # noqa
     assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
     assert ns["metadata"]["name"].startswith("podcourse-ch6-orders-")
     posts = double.requests("post", PODS)
-    assert [r.params.get("dryRun") for r in posts] == ["All", None]
+    assert double.dry_runs() == ["All", None]
     spec = posts[1].data["spec"]
     assert [c["name"] for c in spec["initContainers"]] == ["db-proxy", "migrate"]
     assert [c["name"] for c in spec["containers"]] == ["app"]
@@ -273,14 +244,12 @@ def test_timeout_stuck_initialising(double, capfd):  # noqa: F811
 
 def test_plain_init_proxy_fails_without_a_cluster(monkeypatch, capfd):
     """Is a plain-init db-proxy (stuck in Init:0/2 forever) refused before anything is sent, even in auto?"""
-    monkeypatch.delenv("PODCOURSE_LIVE", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: pytest.fail("a cluster was contacted"))
     doc = yaml.safe_load(ORDERS_POD)
     for key in ("restartPolicy", "startupProbe"):
         del doc["spec"]["initContainers"][0][key]
     answer = yaml.safe_dump(doc)
-    assert float(ch6.orders_live(answer)) == 0
-    out = capfd.readouterr()
+    got, out = uncontacted(monkeypatch, capfd, ch6.orders_live, answer)
+    assert got == 0
     assert "wait in Init:0/2 forever" in out.out and "spec.initContainers[0].restartPolicy" in out.out
     assert out.err == ""
 
@@ -303,11 +272,11 @@ API_ERRORS = [
 @pytest.mark.parametrize(("case", "error", "rule", "text"), API_ERRORS, ids=[e[0] for e in API_ERRORS])
 def test_api_errors(double, capfd, case, error, rule, text):  # noqa: F811
     """Does each refusal of the API server (403 Pod Security, 409, 422) fail the run case with its message?"""
-    double.kmock["post", kmock.resource("v1/pods"), kmock.params(dryRun="All")] << error
+    double.refuse_dry_run(error)
     points, cases = grade()
     assert points == 0
     assert text in cases[0][1][0] and f"({rule})" in cases[0][1][0]
-    assert [r.params.get("dryRun") for r in double.requests("post", PODS)] == ["All"]  # never created
+    assert double.dry_runs() == ["All"]  # never created
     assert double.namespaces() == {}
     assert capfd.readouterr().err == ""
 
@@ -315,16 +284,10 @@ def test_api_errors(double, capfd, case, error, rule, text):  # noqa: F811
 # ---------------------------------------------------------------- policies and answers that cannot run
 
 
-@pytest.mark.parametrize(("policy", "points", "text"), [
-    ("auto", 3, "live check skipped: no cluster"), ("required", 0, "live check failed: no cluster"),
-    ("off", 3, "live check off (PODCOURSE_LIVE=off)")])
+@pytest.mark.parametrize(("policy", "points", "text"), policies(3))
 def test_policy_without_cluster(monkeypatch, capfd, policy, points, text):
     """Does a missing cluster pass with a notice (auto, off) or fail with the reason (required)?"""
-    monkeypatch.setenv("PODCOURSE_LIVE", policy)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: client_at(DEAD))
-    got = float(ch6.orders_live(ORDERS_POD))
-    out = capfd.readouterr()
+    got, out = unreachable(monkeypatch, capfd, ch6.orders_live, ORDERS_POD, policy)
     assert got == points and text in out.out and out.err == ""
 
 
@@ -347,10 +310,8 @@ NOT_RUNNABLE = [
 @pytest.mark.parametrize(("answer", "text"), NOT_RUNNABLE)
 def test_unrunnable_answers_fail_without_a_cluster(monkeypatch, capfd, answer, text):
     """Does an answer that cannot run earn 0 even when auto would skip, saying what to change?"""
-    monkeypatch.delenv("PODCOURSE_LIVE", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: pytest.fail("a cluster was contacted"))
-    assert float(ch6.orders_live(answer)) == 0
-    out = capfd.readouterr()
+    got, out = uncontacted(monkeypatch, capfd, ch6.orders_live, answer)
+    assert got == 0
     assert text in out.out and out.err == ""
 
 

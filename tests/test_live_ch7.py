@@ -17,11 +17,11 @@ from typing import Any
 import kmock
 import pytest
 import yaml
-from kube_double import NAMESPACES, PODS, running_double, status
+from grader_support import edit, live_results, policies, uncontacted, unreachable
+from kube_double import NAMESPACES, PODS, live_double, status
 from test_graders_ch7 import WEB_PROBES
-from test_live_graders import DEAD, _cs, _status, pending_all
+from test_live_graders import _cs, _status, pending_all
 
-from course.cluster.client import client_at
 from graders import ch7, live
 
 NAME = "shop-web"
@@ -29,16 +29,7 @@ WEB = [("web", False)]
 
 
 def change(path: str, value: Any = None, *, delete: bool = False, text: str = WEB_PROBES) -> str:
-    doc = yaml.safe_load(text)
-    *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
-    node = doc
-    for p in parents:
-        node = node[p]
-    if delete:
-        del node[last]
-    else:
-        node[last] = value
-    return yaml.safe_dump(doc, sort_keys=False)
+    return edit(text, path, value, delete=delete)
 
 
 class Kubelet:
@@ -111,23 +102,15 @@ class Kubelet:
 
 @pytest.fixture
 def double(monkeypatch):
-    monkeypatch.delenv("PODCOURSE_LIVE", raising=False)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.setitem(live.TIMING, "timeout", 0.6)
-    monkeypatch.setitem(live.TIMING, "poll", 0.01)
-    monkeypatch.setitem(live.TIMING, "stable", 0.0)
-    monkeypatch.setitem(live.TIMING, "retry", 0.0)
     monkeypatch.setitem(ch7.TIMING, "quiet", 0.05)
     monkeypatch.setitem(ch7.TIMING, "slack", 0.0)
     monkeypatch.setitem(ch7.TIMING, "cap", 0.3)
-    with running_double() as d:
-        monkeypatch.setattr(live, "CONNECT", lambda: client_at(d.url))
+    with live_double(monkeypatch, {"timeout": 0.6, "poll": 0.01, "stable": 0.0, "retry": 0.0}) as d:
         yield d
 
 
 def grade(answer: str) -> tuple[float, list[tuple[bool, list[str]]]]:
-    score = ch7.web_probes_live(answer)
-    return float(score), [(r.passed, r.messages) for r in score.results]
+    return live_results(ch7.web_probes_live, answer)
 
 
 def sent_web(double: Any) -> dict[str, Any]:
@@ -179,7 +162,7 @@ def test_sandbox_is_baseline_and_dry_run_first(double):
     ns = next(r.data for r in double.requests("post", NAMESPACES))
     assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
     assert ns["metadata"]["name"].startswith("podcourse-ch7-web-probes-")
-    assert [r.params.get("dryRun") for r in double.requests("post", PODS)] == ["All", None]
+    assert double.dry_runs() == ["All", None]
 
 
 # ---------------------------------------------------------------- the mistakes the chapter teaches
@@ -292,16 +275,10 @@ def test_api_errors(double, capfd, params, error, says):
 # ---------------------------------------------------------------- policy and answers that cannot run
 
 
-@pytest.mark.parametrize(("policy", "points", "text"), [
-    ("auto", 3, "live check skipped: no cluster"), ("required", 0, "live check failed: no cluster"),
-    ("off", 3, "live check off (PODCOURSE_LIVE=off)")])
+@pytest.mark.parametrize(("policy", "points", "text"), policies(3))
 def test_policy_without_cluster(monkeypatch, capfd, policy, points, text):
     """Does a missing cluster pass with a notice (auto, off) or fail loudly (required)?"""
-    monkeypatch.setenv("PODCOURSE_LIVE", policy)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: client_at(DEAD))
-    got = float(ch7.web_probes_live(WEB_PROBES))
-    out = capfd.readouterr()
+    got, out = unreachable(monkeypatch, capfd, ch7.web_probes_live, WEB_PROBES, policy)
     assert got == points and text in out.out and out.err == ""
 
 
@@ -326,10 +303,8 @@ NOT_RUNNABLE = [
 @pytest.mark.parametrize(("answer", "text"), NOT_RUNNABLE, ids=range(len(NOT_RUNNABLE)))
 def test_unrunnable_answers_fail_without_a_cluster(monkeypatch, capfd, answer, text):
     """Does an answer that cannot run earn 0 even when auto would skip, without contacting a cluster?"""
-    monkeypatch.delenv("PODCOURSE_LIVE", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: pytest.fail("a cluster was contacted"))
-    assert float(ch7.web_probes_live(answer)) == 0
-    out = capfd.readouterr()
+    got, out = uncontacted(monkeypatch, capfd, ch7.web_probes_live, answer)
+    assert got == 0
     assert text in out.out and out.err == ""
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import kmock
 import pytest
 import yaml
-from kube_double import NAMESPACES, PODS, status
+from grader_support import live_results, policies, uncontacted, unreachable
+from kube_double import NAMESPACES, PODS, double, status  # noqa: F401  (the API double fixture)
 from test_graders_ch8 import GUARANTEED_POD
-from test_live_graders import DEAD, _cs, double  # noqa: F401  (double is a fixture)
+from test_live_graders import _cs
 
-from course.cluster.client import client_at
 from graders import ch8, live
 
 NAME = "payments"
@@ -57,13 +57,11 @@ def exec_ok(container: str, command: list[str]) -> tuple[str, str, int]:
 
 
 def setup(double, statuses: list[dict], handler=exec_ok) -> None:  # noqa: F811
-    double.script_pod(NAME, statuses)
-    double.kmock.exec_handlers[NAME] = handler
+    double.script_pod(NAME, statuses, handler)
 
 
 def grade(answer: str = GUARANTEED_POD) -> tuple[float, list[tuple[bool, list[str]]]]:
-    score = ch8.guaranteed_live(answer)
-    return float(score), [(r.passed, r.messages) for r in score.results]
+    return live_results(ch8.guaranteed_live, answer)
 
 
 def execs(double) -> list[list[str]]:  # noqa: F811
@@ -212,11 +210,11 @@ API_ERRORS = [
 @pytest.mark.parametrize(("error", "rule", "text"), [e[1:] for e in API_ERRORS], ids=[e[0] for e in API_ERRORS])
 def test_api_errors(double, capfd, error, rule, text):  # noqa: F811
     """Does each refusal (403 PSS, 403 quota, 409, 422) fail the run case in the server's words, creating nothing?"""
-    double.kmock["post", kmock.resource("v1/pods"), kmock.params(dryRun="All")] << error
+    double.refuse_dry_run(error)
     points, cases = grade()
     assert points == 0
     assert rule in cases[0][1][0] and text in cases[0][1][0]
-    assert [r.params.get("dryRun") for r in double.requests("post", PODS)] == ["All"]
+    assert double.dry_runs() == ["All"]
     assert double.namespaces() == {}
     assert capfd.readouterr().err == ""
 
@@ -248,16 +246,11 @@ def test_exec_hangs(double, monkeypatch):  # noqa: F811
 # ---------------------------------------------------------------- policies and answers that cannot run
 
 
-@pytest.mark.parametrize(("policy", "points", "text"), [
-    ("auto", 3, "live check skipped: no cluster"), ("required", 0, "live check failed: no cluster"),
-    ("off", 3, "live check off (PODCOURSE_LIVE=off)")])
+@pytest.mark.parametrize(("policy", "points", "text"), policies(3))
 def test_policy_without_cluster(monkeypatch, capfd, policy, points, text):
     """Does a missing cluster pass with a notice (auto, off) or fail loudly (required)?"""
-    monkeypatch.setenv("PODCOURSE_LIVE", policy)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: client_at(DEAD))
-    assert float(ch8.guaranteed_live(GUARANTEED_POD)) == points
-    out = capfd.readouterr()
+    got, out = unreachable(monkeypatch, capfd, ch8.guaranteed_live, GUARANTEED_POD, policy)
+    assert got == points
     assert text in out.out and out.err == ""
 
 
@@ -283,10 +276,8 @@ NOT_RUNNABLE = [
 @pytest.mark.parametrize(("answer", "text"), NOT_RUNNABLE, ids=range(len(NOT_RUNNABLE)))
 def test_unrunnable_answers_fail_without_a_cluster(monkeypatch, capfd, answer, text):
     """Does an answer that cannot run earn 0 even when auto would skip, saying what to change?"""
-    monkeypatch.delenv("PODCOURSE_LIVE", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: pytest.fail("a cluster was contacted"))
-    assert float(ch8.guaranteed_live(answer)) == 0
-    out = capfd.readouterr()
+    got, out = uncontacted(monkeypatch, capfd, ch8.guaranteed_live, answer)
+    assert got == 0
     assert text in out.out and out.err == ""
 
 

@@ -13,11 +13,11 @@ from typing import Any
 
 import kmock
 import pytest
-from kube_double import NAMESPACES, PODS, running_double, status
+from grader_support import live_results, policies, uncontacted, unreachable
+from kube_double import NAMESPACES, PODS, live_double, status
 from test_graders_ch9 import HARDENED_POD
-from test_live_graders import DEAD, crashloop_one, pending_all, running_all
+from test_live_graders import crashloop_one, pending_all, running_all
 
-from course.cluster.client import client_at
 from graders import ch9, live
 
 EXERCISE = ch9.harden_live
@@ -52,28 +52,18 @@ def refuse_privileged(double: Any, message: str = VARIANT_MSG, code: int = 403, 
 
 @pytest.fixture
 def double(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.delenv("PODCOURSE_LIVE", raising=False)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.setitem(live.TIMING, "timeout", 0.6)
-    monkeypatch.setitem(live.TIMING, "poll", 0.02)
-    monkeypatch.setitem(live.TIMING, "stable", 0.0)
-    monkeypatch.setitem(live.TIMING, "settle", 0.0)
-    monkeypatch.setitem(live.TIMING, "retry", 0.0)
-    with running_double() as d:
-        monkeypatch.setattr(live, "CONNECT", lambda: client_at(d.url))
+    with live_double(monkeypatch) as d:
         yield d
 
 
 def setup(double: Any, statuses: list[dict[str, Any]], handler: Any = hardened_exec, refuse: bool = True) -> None:
-    double.script_pod(NAME, statuses)
-    double.kmock.exec_handlers[NAME] = handler
+    double.script_pod(NAME, statuses, handler)
     if refuse:
         refuse_privileged(double)
 
 
 def grade(answer: Any) -> tuple[float, list[tuple[bool, list[str]]]]:
-    score = EXERCISE(answer)
-    return float(score), [(r.passed, r.messages) for r in score.results]
+    return live_results(EXERCISE, answer)
 
 
 # ---------------------------------------------------------------- success
@@ -231,10 +221,10 @@ def test_already_exists(double: Any) -> None:
 
 def test_invalid(double: Any) -> None:
     """Does a 422 from validation fail the run case at the field the server names?"""
-    double.kmock["post", kmock.resource("v1/pods"), kmock.params(dryRun="All")] << status(
+    double.refuse_dry_run(status(
         422, "Invalid", f'Pod "{NAME}" is invalid: spec.securityContext.runAsUser: Invalid value: -1',
         causes=[{"field": "spec.securityContext.runAsUser", "message": "Invalid value: -1: must be between 0 and "
-                 "2147483647, inclusive"}])
+                 "2147483647, inclusive"}]))
     points, cases = grade(HARDENED_POD)
     assert points == 0
     assert cases[0][1][0].startswith("spec.securityContext.runAsUser: API server: Invalid value: -1")
@@ -286,24 +276,17 @@ NOT_RUNNABLE = [
 def test_unrunnable_answers_fail_without_a_cluster(monkeypatch: pytest.MonkeyPatch, capfd: Any, answer: Any,
                                                    text: str) -> None:
     """Does an answer restricted would refuse, or that cannot run, earn 0 without contacting any cluster?"""
-    monkeypatch.delenv("PODCOURSE_LIVE", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: pytest.fail("a cluster was contacted"))
-    assert float(EXERCISE(answer)) == 0
-    out = capfd.readouterr()
+    got, out = uncontacted(monkeypatch, capfd, EXERCISE, answer)
+    assert got == 0
     assert text in out.out and out.err == ""
 
 
-@pytest.mark.parametrize(("policy", "points", "text"), [
-    ("auto", 4, "live check skipped: no cluster"), ("required", 0, "live check failed: no cluster"),
-    ("off", 4, "live check off (PODCOURSE_LIVE=off)")])
+@pytest.mark.parametrize(("policy", "points", "text"), policies(4))
 def test_policy_without_cluster(monkeypatch: pytest.MonkeyPatch, capfd: Any, policy: str, points: float,
                                 text: str) -> None:
     """Does a missing cluster pass with a notice (auto, off) or fail loudly (required)?"""
-    monkeypatch.setenv("PODCOURSE_LIVE", policy)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: client_at(DEAD))
-    assert float(EXERCISE(HARDENED_POD)) == points
-    out = capfd.readouterr()
+    got, out = unreachable(monkeypatch, capfd, EXERCISE, HARDENED_POD, policy)
+    assert got == points
     assert text in out.out and out.err == ""
 
 

@@ -12,40 +12,15 @@ from pathlib import Path
 
 import kmock
 import pytest
-from kube_double import NAMESPACES, PODS, running_double, status
+from grader_support import DEAD, assert_passes, live_results, policies, uncontacted, unreachable
+from kube_double import NAMESPACES, PODS, live_double, status
+from test_graders_ch1 import WEB_LOGS as WEB_WITH_LOGS
 
 from course.cluster.client import client_at
 from graders import live
 
 REPO = Path(__file__).resolve().parents[1]
-DEAD = "http://127.0.0.1:9"
 CONFIGMAPS = kmock.resource("", "v1", "configmaps")
-
-WEB_WITH_LOGS = """
-apiVersion: v1
-kind: Pod
-metadata:
-  name: web-with-logs
-spec:
-  volumes:
-  - name: logs
-    emptyDir: {}
-  containers:
-  - name: web
-    image: nginx:1.22
-    ports:
-    - containerPort: 80
-    volumeMounts:
-    - name: logs
-      mountPath: /var/log/nginx
-  - name: log-shipper
-    image: busybox:1.35
-    args: ["sh", "-c", "tail -F /logs/access.log"]
-    volumeMounts:
-    - name: logs
-      mountPath: /logs
-      readOnly: true
-"""
 
 PROXY_POD = """
 apiVersion: v1
@@ -211,29 +186,14 @@ healthy_exec.files = {}
 
 @pytest.fixture
 def double(monkeypatch):
-    monkeypatch.delenv("PODCOURSE_LIVE", raising=False)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.setitem(live.TIMING, "timeout", 0.6)
-    monkeypatch.setitem(live.TIMING, "poll", 0.02)
-    monkeypatch.setitem(live.TIMING, "stable", 0.0)
-    monkeypatch.setitem(live.TIMING, "settle", 0.0)
-    monkeypatch.setitem(live.TIMING, "retry", 0.0)
     healthy_exec.files = {}
-    with running_double() as d:
-        monkeypatch.setattr(live, "CONNECT", lambda: client_at(d.url))
+    with live_double(monkeypatch) as d:
         yield d
-
-
-def _grade(exercise, answer):
-    """(points, per-case (passed, messages)) and what was printed; the cell's own call."""
-    score = exercise(answer)
-    return float(score), [(r.passed, r.messages) for r in score.results]
 
 
 def _setup(double, chapter, statuses, handler=healthy_exec):
     _, _, name, _ = CHAPTERS[chapter]
-    double.script_pod(name, statuses)
-    double.kmock.exec_handlers[name] = handler
+    double.script_pod(name, statuses, handler)
 
 
 # ---------------------------------------------------------------- success
@@ -244,13 +204,8 @@ def test_solution_passes_on_the_double(double, capfd, chapter):
     """Does each chapter's reference Pod earn full live points when the cluster runs it and exec checks pass?"""
     exercise, answer, _, names = CHAPTERS[chapter]
     _setup(double, chapter, [pending_all(names), running_all(names)])
-    points, cases = _grade(exercise, answer)
-    out = capfd.readouterr()
-    assert points == exercise.max_points == 2, out.out
-    assert all(passed for passed, _ in cases)
-    assert out.err == ""
-    assert f"{exercise.title}: 2/2 points" in out.out
-    assert double.namespaces() == {}  # the sandbox is gone
+    assert exercise.max_points == 2
+    assert_passes(double, capfd, live_results(exercise, answer), exercise.max_points, f"{exercise.title}: 2/2 points")
 
 
 @pytest.mark.parametrize("chapter", IDS)
@@ -263,7 +218,7 @@ def test_sandbox_is_baseline_and_pod_is_sent_after_dry_run(double, chapter):
     assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
     assert ns["metadata"]["name"].startswith(f"podcourse-{chapter}-")
     posts = double.requests("post", PODS)
-    assert [r.params.get("dryRun") for r in posts] == ["All", None]
+    assert double.dry_runs() == ["All", None]
     images = {c["image"] for fld in ("containers", "initContainers") for c in posts[1].data["spec"].get(fld, [])}
     assert images <= {"busybox:1.35", "nginx:1.22", "python:3.11-slim"}
 
@@ -292,7 +247,7 @@ def test_ch5_creates_the_config_map_first(double):
 def test_other_tag_of_a_course_image_runs_the_course_tag(double, capfd):
     """Does nginx:1.25 run as the preloaded nginx:1.22, with a note saying so?"""
     _setup(double, "ch1", [running_all(CHAPTERS["ch1"][3])])
-    points, _ = _grade(live.web_with_logs, WEB_WITH_LOGS.replace("nginx:1.22", "nginx:1.25"))
+    points, _ = live_results(live.web_with_logs, WEB_WITH_LOGS.replace("nginx:1.22", "nginx:1.25"))
     assert points == 2
     assert double.requests("post", PODS)[-1].data["spec"]["containers"][0]["image"] == "nginx:1.22"
     assert "web runs nginx:1.22 instead of nginx:1.25" in capfd.readouterr().out
@@ -308,7 +263,7 @@ def test_image_pull_backoff(double, capfd, chapter):
     """Does an image that cannot be pulled fail the run case with the kubelet's words and skip the behaviour?"""
     exercise, answer, _, names = CHAPTERS[chapter]
     _setup(double, chapter, [pending_all(names), pending_all(names, "ImagePullBackOff", PULL, broken=names[0][0])])
-    points, cases = _grade(exercise, answer)
+    points, cases = live_results(exercise, answer)
     assert points == 0
     (ok1, msgs1), (ok2, msgs2) = cases
     assert not ok1 and "ImagePullBackOff" in msgs1[0] and "(live-image-pull)" in msgs1[0] and "->" in msgs1[0]
@@ -323,7 +278,7 @@ def test_crash_loop(double, capfd, chapter):
     exercise, answer, _, names = CHAPTERS[chapter]
     broken = names[-1][0]
     _setup(double, chapter, [crashloop_one(names, broken)])
-    points, cases = _grade(exercise, answer)
+    points, cases = live_results(exercise, answer)
     assert points == 0
     assert f'Container "{broken}" is in CrashLoopBackOff: it exited with exit code 1' in cases[0][1][0]
     assert "(live-crash-loop)" in cases[0][1][0]
@@ -335,7 +290,7 @@ def test_timeout(double, capfd, chapter):
     """Does a Pod that never gets ready fail with a timeout finding instead of hanging?"""
     exercise, answer, _, names = CHAPTERS[chapter]
     _setup(double, chapter, [pending_all(names)])
-    points, cases = _grade(exercise, answer)
+    points, cases = live_results(exercise, answer)
     assert points == 0 and "was not ready after 0.6s" in cases[0][1][0] and "(live-timeout)" in cases[0][1][0]
     assert capfd.readouterr().err == ""
 
@@ -344,9 +299,9 @@ def test_pss_refusal_is_shown(double):
     """Does the API server's Pod Security refusal (hostNetwork in ch3) fail the run case with its message?"""
     msg = ('pods "orders" is forbidden: violates PodSecurity "baseline:latest": host namespaces '
            '(hostNetwork=true)')
-    double.kmock["post", kmock.resource("v1/pods"), kmock.params(dryRun="All")] << status(403, "Forbidden", msg)
+    double.refuse_dry_run(status(403, "Forbidden", msg))
     answer = PROXY_POD.replace("spec:\n", "spec:\n  hostNetwork: true\n", 1)
-    points, cases = _grade(live.sidecar, answer)
+    points, cases = live_results(live.sidecar, answer)
     assert points == 0 and msg in cases[0][1][0] and "(live-forbidden-pss)" in cases[0][1][0]
 
 
@@ -357,7 +312,7 @@ def test_ch1_shipper_that_restarts_after_ready(double):
     """Does ch1 notice a container that was Ready once but has restarted when looked at again?"""
     names = CHAPTERS["ch1"][3]
     _setup(double, "ch1", [running_all(names), crashloop_one(names, "log-shipper")])
-    points, cases = _grade(live.web_with_logs, WEB_WITH_LOGS)
+    points, cases = live_results(live.web_with_logs, WEB_WITH_LOGS)
     assert points == 1 and cases[0][0] and not cases[1][0]
     assert 'Container "log-shipper" does not keep running' in cases[1][1][0]
 
@@ -365,7 +320,7 @@ def test_ch1_shipper_that_restarts_after_ready(double):
 def test_ch3_upstream_by_container_name(double):
     """Does ch3 fail the behaviour case when UPSTREAM names the app container, quoting wget's error?"""
     _setup(double, "ch3", [running_all(CHAPTERS["ch3"][3])])
-    points, cases = _grade(live.sidecar, PROXY_POD.replace("http://localhost:8080", "http://app:8080"))
+    points, cases = live_results(live.sidecar, PROXY_POD.replace("http://localhost:8080", "http://app:8080"))
     assert points == 1 and cases[0][0] and not cases[1][0]
     assert "GET http://app:8080/ (UPSTREAM=http://app:8080) did not reach the app: wget: bad address 'app:8080'" \
         in cases[1][1][0]
@@ -376,7 +331,7 @@ def test_ch3_exec_refused(double):
     """Does an exec the API server cannot run (no handler: container not found) fail the case, not raise?"""
     _setup(double, "ch3", [running_all(CHAPTERS["ch3"][3])], handler=None)
     double.kmock.exec_handlers.clear()
-    points, cases = _grade(live.sidecar, PROXY_POD)
+    points, cases = live_results(live.sidecar, PROXY_POD)
     assert points == 1 and 'container "proxy" not found' in cases[1][1][0]
 
 
@@ -389,7 +344,7 @@ def test_ch4_writable_consumer(double):
         return healthy_exec(container, command)
 
     _setup(double, "ch4", [running_all(CHAPTERS["ch4"][3])], handler=writable)
-    points, cases = _grade(live.log_collection, LOG_POD.replace("      readOnly: true\n", ""))
+    points, cases = live_results(live.log_collection, LOG_POD.replace("      readOnly: true\n", ""))
     assert points == 1
     (msg,) = cases[1][1]
     assert "log-shipper could write /logs/.podcourse-write-probe" in msg and "readOnly: true" in msg
@@ -405,7 +360,7 @@ def test_ch4_consumer_does_not_see_the_file(double):
         return healthy_exec(container, command)
 
     _setup(double, "ch4", [running_all(CHAPTERS["ch4"][3])], handler=blind)
-    points, cases = _grade(live.log_collection, LOG_POD)
+    points, cases = live_results(live.log_collection, LOG_POD)
     assert points == 1 and "cannot read it at /logs/.podcourse-live-" in cases[1][1][0]
     assert "No such file or directory" in cases[1][1][0]
 
@@ -419,7 +374,7 @@ def test_ch4_producer_cannot_write(double):
         return healthy_exec(container, command)
 
     _setup(double, "ch4", [running_all(CHAPTERS["ch4"][3])], handler=read_only_app)
-    points, cases = _grade(live.log_collection, LOG_POD)
+    points, cases = live_results(live.log_collection, LOG_POD)
     assert points == 1 and "app could not write into /var/log/app" in cases[1][1][0]
 
 
@@ -432,7 +387,7 @@ def test_ch5_without_shared_pid_namespace(double):
         return healthy_exec(container, command)
 
     _setup(double, "ch5", [running_all(CHAPTERS["ch5"][3])], handler=own_only)
-    points, cases = _grade(live.reload_pod, RELOAD_POD.replace("  shareProcessNamespace: true\n", ""))
+    points, cases = live_results(live.reload_pod, RELOAD_POD.replace("  shareProcessNamespace: true\n", ""))
     assert points == 1
     (msg,) = cases[1][1]
     assert msg.startswith("spec.shareProcessNamespace: reloader's /proc shows only sh, sleep")
@@ -452,7 +407,7 @@ def test_exec_timeout_is_a_failed_case(double, monkeypatch):
     monkeypatch.setattr(probes, "PodHandle", functools.partial(probes.PodHandle, transport=hung))
     monkeypatch.setitem(live.TIMING, "exec", 0.3)
     _setup(double, "ch3", [running_all(CHAPTERS["ch3"][3])])
-    points, cases = _grade(live.sidecar, PROXY_POD)
+    points, cases = live_results(live.sidecar, PROXY_POD)
     assert points == 1 and "did not reach the app: the command did not finish within 0.3s" in cases[1][1][0]
 
 
@@ -460,19 +415,11 @@ def test_exec_timeout_is_a_failed_case(double, monkeypatch):
 
 
 @pytest.mark.parametrize("chapter", IDS)
-@pytest.mark.parametrize(
-    "policy, points, text",
-    [("auto", 2, "live check skipped: no cluster"), ("required", 0, "live check failed: no cluster"),
-     ("off", 2, "live check off (PODCOURSE_LIVE=off)"), ("typo", 2, "live check skipped: no cluster")],
-)
+@pytest.mark.parametrize("policy, points, text", [*policies(2), ("typo", 2, "live check skipped: no cluster")])
 def test_policy_without_cluster(monkeypatch, capfd, chapter, policy, points, text):
     """Does a missing cluster pass with a notice (auto, off, unknown values) or fail loudly (required)?"""
-    monkeypatch.setenv("PODCOURSE_LIVE", policy)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: client_at(DEAD))
     exercise, answer, _, _ = CHAPTERS[chapter]
-    got = float(exercise(answer))
-    out = capfd.readouterr()
+    got, out = unreachable(monkeypatch, capfd, exercise, answer, policy)
     assert got == points and text in out.out and out.err == ""
     if policy == "required":
         assert "(live-unreachable)" in out.out and "pod-course cluster up" in out.out
@@ -521,11 +468,8 @@ NOT_RUNNABLE = [
 @pytest.mark.parametrize("chapter, answer, text", NOT_RUNNABLE)
 def test_unrunnable_answers_fail_without_a_cluster(monkeypatch, capfd, chapter, answer, text):
     """Does an answer that cannot run earn 0 even when auto would skip, saying what to change?"""
-    monkeypatch.delenv("PODCOURSE_LIVE", raising=False)
-    monkeypatch.setattr(live, "CONNECT", lambda: pytest.fail("a cluster was contacted"))
-    exercise = CHAPTERS[chapter][0]
-    assert float(exercise(answer)) == 0
-    out = capfd.readouterr()
+    got, out = uncontacted(monkeypatch, capfd, CHAPTERS[chapter][0], answer)
+    assert got == 0
     assert text in out.out and out.err == ""
 
 
